@@ -1,0 +1,22 @@
+"""The `jianpei` command line (typer). Every command has --help in Chinese and English."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.admin import admin_app
+from bot.cli.db import db_app
+from bot.cli.serve import serve
+
+app = typer.Typer(
+    help="建培助手 jianpei：证书换发与继续教育助手 / certificate renewal and continuing-education assistant.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+
+
+def main() -> None:
+    app()

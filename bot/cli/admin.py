@@ -1,0 +1,101 @@
+"""`jianpei admin`: the operator's commands (certificate upload, SMS outbox, demo data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bot.cli.common import run_with_backend
+from services.context import Backend
+from services.identity import InvalidIdentity, normalize_phone
+from services.registry.certificate_import import ImportReport, UnreadableFile, import_certificates
+from services.registry.demo import DemoLoad, load_demo_data
+from services.sms.outbox import recent_messages
+
+admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
+
+
+@admin_app.command(
+    "import-certificates",
+    help="导入主管部门上传的证书 CSV（UTF-8） / Import the authority's certificate CSV (UTF-8).",
+)
+def import_certificates_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV 文件 / the CSV file"),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="跳过有错的行，导入其余行 / import the valid rows, skip the rest"
+    ),
+) -> None:
+    data = file.read_bytes()
+
+    async def work(backend: Backend) -> ImportReport:
+        async with backend.transaction() as session:
+            return await import_certificates(
+                session, data, today=backend.now().date(), skip_invalid=skip_invalid
+            )
+
+    try:
+        report = run_with_backend(work)
+    except UnreadableFile as exc:
+        typer.echo(f"无法导入 / not imported: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for error in report.errors:
+        typer.echo(str(error), err=True)
+    if report.result is None:
+        typer.echo(f"有{len(report.errors)}行出错，什么都没有导入 / nothing imported", err=True)
+        raise typer.Exit(1)
+    result = report.result
+    typer.echo(
+        f"导入完成：新增{result.created}，更新{result.updated}，未变{result.unchanged}，跳过{len(report.errors)}"
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@admin_app.command("sms-outbox", help="查看短信发件箱（最新在前） / Show the SMS outbox, newest first.")
+def sms_outbox(
+    phone: str | None = typer.Option(None, "--phone", help="只看这个手机号 / only this phone"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
+    limit: int = typer.Option(50, help="最多几条 / at most this many"),
+) -> None:
+    try:
+        wanted = normalize_phone(phone) if phone else None
+    except InvalidIdentity as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+    async def work(backend: Backend) -> list[dict[str, str]]:
+        async with backend.sessions() as session:
+            messages = await recent_messages(session, phone=wanted, limit=limit)
+        return [
+            {
+                "created_at": message.created_at.isoformat(),
+                "phone": message.phone,
+                "kind": message.kind,
+                "status": message.status,
+                "text": message.text,
+            }
+            for message in messages
+        ]
+
+    rows = run_with_backend(work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("发件箱是空的 / the outbox is empty")
+    for row in rows:
+        typer.echo(f"{row['created_at']}  {row['phone']}  {row['text']}")
+
+
+@admin_app.command(
+    "demo-data", help="载入演示数据（可重复执行） / Load the fictional demo cohort (idempotent)."
+)
+def demo_data() -> None:
+    loaded: DemoLoad = run_with_backend(load_demo_data)
+    result = loaded.certificates
+    typer.echo(
+        f"演示数据已载入：证书新增{result.created}、更新{result.updated}、未变{result.unchanged}；"
+        f"新开账号{loaded.accounts_created}"
+    )

@@ -1,0 +1,63 @@
+"""Operator endpoints (JIANPEI_ADMIN_TOKEN): the authority's certificate upload and the SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from services.context import Backend, get_backend
+from services.errors import AppError
+from services.registry.certificate_import import UnreadableFile, import_certificates
+from services.registry.schemas import ImportErrorOut, ImportOut
+from services.security import require_admin
+from services.sms.outbox import recent_messages
+
+router = APIRouter(prefix="/api/admin", tags=["管理员 admin"], dependencies=[Depends(require_admin)])
+
+BackendDep = Annotated[Backend, Depends(get_backend)]
+
+
+@router.post("/certificates/import", response_model=ImportOut)
+async def import_certificate_csv(
+    request: Request, backend: BackendDep, skip_invalid: Annotated[bool, Query()] = False
+) -> ImportOut:
+    """Upload the authority's CSV as the request body (text/csv, UTF-8)."""
+    data = await request.body()
+    try:
+        async with backend.transaction() as session:
+            report = await import_certificates(
+                session, data, today=backend.now().date(), skip_invalid=skip_invalid
+            )
+    except UnreadableFile as exc:
+        raise AppError(422, "unreadable_csv", str(exc)) from None
+    result = report.result
+    return ImportOut(
+        imported=report.imported,
+        created=result.created if result else 0,
+        updated=result.updated if result else 0,
+        unchanged=result.unchanged if result else 0,
+        errors=[ImportErrorOut(line=error.line, message=error.message) for error in report.errors],
+    )
+
+
+class SmsOut(BaseModel):
+    phone: str
+    kind: str
+    text: str
+    status: str
+    created_at: datetime
+
+
+@router.get("/sms-outbox", response_model=list[SmsOut])
+async def sms_outbox(
+    backend: BackendDep, phone: Annotated[str | None, Query(max_length=11)] = None, limit: int = 50
+) -> list[SmsOut]:
+    """The newest messages first."""
+    async with backend.sessions() as session:
+        return [
+            SmsOut.model_validate(message, from_attributes=True)
+            for message in await recent_messages(session, phone=phone, limit=limit)
+        ]

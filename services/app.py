@@ -1,0 +1,81 @@
+"""The backend as one FastAPI app: a router per system, one error shape, /health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from services.admin_api import router as admin_router
+from services.clock import Clock, system_clock
+from services.context import Backend
+from services.errors import install_error_handlers
+from services.limits import BodySizeLimit
+from services.registry.api import router as registry_router
+from services.settings import Settings, get_settings
+from services.sms.api import router as sms_router
+from services.sms.gateway import OutboxGateway, SmsGateway
+from storage.db import create_engine, session_factory
+from storage.migrate import current_revision
+
+VERSION = "0.1.0"
+PHOTO_UPLOAD_LIMIT = 20 * 1024 * 1024
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    schema_version: str | None
+    nlu_model: str | None
+
+
+def build_backend(
+    settings: Settings, *, clock: Clock = system_clock, sms: SmsGateway | None = None
+) -> Backend:
+    engine = create_engine(settings.resolved_database_url)
+    return Backend(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        clock=clock,
+        sms=sms or OutboxGateway(),
+    )
+
+
+def create_app(backend: Backend | None = None) -> FastAPI:
+    """The ASGI app; tests hand in a backend with their own database and clock."""
+    backend = backend or build_backend(get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await backend.engine.dispose()
+
+    app = FastAPI(
+        title="建培助手 jianpei backend",
+        version=VERSION,
+        description="管理系统 (registry) and 继续教育平台 (learning) of the certificate-renewal process.",
+        lifespan=lifespan,
+    )
+    app.state.backend = backend
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, json_limit=backend.settings.max_json_bytes, upload_limit=PHOTO_UPLOAD_LIMIT
+    )
+    app.include_router(registry_router)
+    app.include_router(sms_router)
+    app.include_router(admin_router)
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    async def health() -> Health:
+        """Up, with the database schema revision and the NLU model version."""
+        return Health(
+            status="ok",
+            version=VERSION,
+            schema_version=await current_revision(backend.engine),
+            nlu_model=None,
+        )
+
+    return app

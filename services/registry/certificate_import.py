@@ -1,0 +1,279 @@
+"""The provincial authority's certificate upload: a UTF-8 CSV, validated whole before anything is written.
+
+Header: name,id_number,certificate_number,position,category,status,remark,issued_on.
+Re-importing a file updates rows by certificate number and never duplicates them. A file with any
+invalid row imports nothing unless the caller asks to skip invalid rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity import InvalidIdentity, parse_id_number, validate_name
+from services.positions import Category, canonical_position, category_of
+from storage.models import Certificate, Person
+
+COLUMNS = ("name", "id_number", "certificate_number", "position", "category", "status", "remark", "issued_on")
+STATUSES = ("正常", "非正常")
+_CERTIFICATE_NUMBER = re.compile(r"^[\u4e00-\u9fff]{0,8}\d{4,20}$")
+_DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"))
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    line: int
+    name: str
+    id_number: str
+    certificate_number: str
+    position: str
+    category: str
+    status: str
+    remark: str
+    issued_on: date
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"第{self.line}行：{self.message}"
+
+
+@dataclass
+class ParsedFile:
+    rows: list[CertificateRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+class UnreadableFile(ValueError):
+    """The whole file cannot be read (encoding, header); the message is Chinese."""
+
+
+def validate_certificate_number(raw: str) -> str:
+    value = raw.strip()
+    if not (6 <= len(value) <= 20 and _CERTIFICATE_NUMBER.match(value)):
+        raise InvalidIdentity("证书编号应为6到20位，由数字组成，前面可以带发证机关的汉字简称")
+    return value
+
+
+def _parse_date(raw: str, today: date) -> date:
+    for pattern in _DATE_FORMATS:
+        if match := pattern.match(raw.strip()):
+            try:
+                issued = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                break
+            if issued > today:
+                raise InvalidIdentity("发证日期不能晚于今天")
+            return issued
+    raise InvalidIdentity(f"发证日期“{raw}”不对，应写成 2023-05-01 这样")
+
+
+def _parse_row(line: int, record: dict[str, str], today: date) -> CertificateRow:
+    name = validate_name(record["name"])
+    id_number = parse_id_number(record["id_number"], today=today).value
+    number = validate_certificate_number(record["certificate_number"])
+    position = canonical_position(record["position"])
+    if position is None:
+        raise InvalidIdentity(f"岗位名称“{record['position'].strip()}”不在岗位目录里")
+    category = record["category"].strip()
+    if category not in (Category.PROFESSIONAL.value, Category.SKILLED.value):
+        raise InvalidIdentity("人员类别应为“专业人员”或“技能人员”")
+    if category_of(position) != category:
+        raise InvalidIdentity(f"{position}属于{category_of(position)}，不是{category}")
+    status = record["status"].strip()
+    if status not in STATUSES:
+        raise InvalidIdentity("证书状态应为“正常”或“非正常”")
+    remark = record["remark"].strip()
+    if len(remark) > 100:
+        raise InvalidIdentity("备注不能超过100个字")
+    return CertificateRow(
+        line,
+        name,
+        id_number,
+        number,
+        position,
+        category,
+        status,
+        remark,
+        _parse_date(record["issued_on"], today),
+    )
+
+
+def parse_csv(data: bytes, *, today: date) -> ParsedFile:
+    """Read and validate every row; raises UnreadableFile when the file as a whole is wrong."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnreadableFile(
+            "文件不是 UTF-8 编码（可能是 GBK），请用“另存为 → CSV UTF-8”重新保存后再导入"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [column for column in COLUMNS if column not in header]
+    if missing:
+        raise UnreadableFile(f"表头缺少这些列：{', '.join(missing)}；表头应为 {','.join(COLUMNS)}")
+    reader.fieldnames = header
+
+    parsed = ParsedFile()
+    seen_numbers: dict[str, int] = {}
+    names_by_id: dict[str, tuple[str, int]] = {}
+    for record in reader:
+        line = reader.line_num
+        values = {column: (record.get(column) or "") for column in COLUMNS}
+        if not any(value.strip() for value in values.values()):
+            continue
+        if None in record:
+            parsed.errors.append(RowError(line, "这一行的列数比表头多"))
+            continue
+        try:
+            row = _parse_row(line, values, today)
+        except InvalidIdentity as exc:
+            parsed.errors.append(RowError(line, str(exc)))
+            continue
+        if row.certificate_number in seen_numbers:
+            parsed.errors.append(
+                RowError(
+                    line,
+                    f"证书编号 {row.certificate_number} 与第{seen_numbers[row.certificate_number]}行重复",
+                )
+            )
+            continue
+        known = names_by_id.get(row.id_number)
+        if known is not None and known[0] != row.name:
+            parsed.errors.append(
+                RowError(line, f"同一身份证号在第{known[1]}行的姓名是{known[0]}，这里是{row.name}")
+            )
+            continue
+        seen_numbers[row.certificate_number] = line
+        names_by_id.setdefault(row.id_number, (row.name, line))
+        parsed.rows.append(row)
+    return parsed
+
+
+async def check_against_database(session: AsyncSession, parsed: ParsedFile) -> None:
+    """Move rows that contradict stored data (another holder, another name) into the errors."""
+    numbers = [row.certificate_number for row in parsed.rows]
+    ids = list({row.id_number for row in parsed.rows})
+    holders = (
+        dict(
+            (
+                await session.execute(
+                    select(Certificate.certificate_number, Person.id_number)
+                    .join(Person)
+                    .where(Certificate.certificate_number.in_(numbers))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        if numbers
+        else {}
+    )
+    names = (
+        dict(
+            (await session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(ids))))
+            .tuples()
+            .all()
+        )
+        if ids
+        else {}
+    )
+    kept: list[CertificateRow] = []
+    for row in parsed.rows:
+        holder = holders.get(row.certificate_number)
+        if holder is not None and holder != row.id_number:
+            parsed.errors.append(
+                RowError(row.line, f"证书编号 {row.certificate_number} 已登记在另一个人名下")
+            )
+        elif row.id_number in names and names[row.id_number] != row.name:
+            parsed.errors.append(
+                RowError(row.line, f"这个身份证号已登记的姓名是{names[row.id_number]}，与{row.name}不一致")
+            )
+        else:
+            kept.append(row)
+    parsed.rows = kept
+    parsed.errors.sort(key=lambda error: error.line)
+
+
+async def apply_rows(session: AsyncSession, rows: list[CertificateRow]) -> ImportResult:
+    """Insert new people and certificates, update changed certificates, inside the caller's transaction."""
+    people = {
+        person.id_number: person
+        for person in (
+            await session.scalars(select(Person).where(Person.id_number.in_({row.id_number for row in rows})))
+        ).all()
+    }
+    certificates = {
+        certificate.certificate_number: certificate
+        for certificate in (
+            await session.scalars(
+                select(Certificate).where(
+                    Certificate.certificate_number.in_([row.certificate_number for row in rows])
+                )
+            )
+        ).all()
+    }
+    created = updated = unchanged = 0
+    for row in rows:
+        person = people.get(row.id_number)
+        if person is None:
+            person = Person(id_number=row.id_number, name=row.name)
+            session.add(person)
+            await session.flush()
+            people[row.id_number] = person
+        fields = {
+            "position": row.position,
+            "category": row.category,
+            "status": row.status,
+            "remark": row.remark,
+            "issued_on": row.issued_on,
+        }
+        certificate = certificates.get(row.certificate_number)
+        if certificate is None:
+            session.add(Certificate(person_id=person.id, certificate_number=row.certificate_number, **fields))
+            created += 1
+        elif any(getattr(certificate, key) != value for key, value in fields.items()):
+            for key, value in fields.items():
+                setattr(certificate, key, value)
+            updated += 1
+        else:
+            unchanged += 1
+    return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    errors: list[RowError]
+    result: ImportResult | None
+
+    @property
+    def imported(self) -> bool:
+        return self.result is not None
+
+
+async def import_certificates(
+    session: AsyncSession, data: bytes, *, today: date, skip_invalid: bool
+) -> ImportReport:
+    """Validate the whole file, then write all valid rows, or nothing when any row is invalid."""
+    parsed = parse_csv(data, today=today)
+    await check_against_database(session, parsed)
+    if parsed.errors and not skip_invalid:
+        return ImportReport(errors=parsed.errors, result=None)
+    return ImportReport(errors=parsed.errors, result=await apply_rows(session, parsed.rows))

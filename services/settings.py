@@ -1,0 +1,68 @@
+"""All configuration of jianpei, read once from `JIANPEI_*` environment variables (and `.env`).
+
+One settings object keeps the knobs discoverable: every field here is documented in README.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused in prod by the validator below
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; test-only switches are refused when `env` is `prod`."""
+
+    model_config = SettingsConfigDict(env_prefix="JIANPEI_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; a SQLite file under data_dir when unset."
+    )
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = Field(
+        default=DEV_SECRET_KEY,
+        description="Signs download links and hashes verification codes; set a long random value in prod.",
+    )
+    admin_token: str | None = None
+
+    # accounts
+    session_hours: int = 12
+    max_login_failures: int = 5
+    lockout_minutes: int = 15
+
+    # SMS verification codes
+    sms_code_ttl_seconds: int = 300
+    sms_code_max_attempts: int = 5
+    sms_resend_seconds: int = 60
+
+    # photos kept by the management system before the photo checks land
+    registry_photo_max_bytes: int = 80 * 1024
+
+    # request bodies
+    max_json_bytes: int = 64 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_insecure_prod(self) -> Settings:
+        if self.env == "prod" and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError("JIANPEI_SECRET_KEY must be set in prod")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite default under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'jianpei.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""SMS: a gateway interface with an outbox backend, and phone verification codes built on it."""
