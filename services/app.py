@@ -18,7 +18,7 @@ from services.settings import Settings, get_settings
 from services.sms.api import router as sms_router
 from services.sms.gateway import OutboxGateway, SmsGateway
 from storage.db import create_engine, session_factory
-from storage.migrate import current_revision
+from storage.migrate import current_revision, head_revisions
 
 VERSION = "0.1.0"
 PHOTO_UPLOAD_LIMIT = 20 * 1024 * 1024
@@ -28,6 +28,7 @@ class Health(BaseModel):
     status: str
     version: str
     schema_version: str | None
+    schema_up_to_date: bool
     nlu_model: str | None
 
 
@@ -71,10 +72,12 @@ def create_app(backend: Backend | None = None) -> FastAPI:
     @app.get("/health", response_model=Health, tags=["health"])
     async def health() -> Health:
         """Up, with the database schema revision and the NLU model version."""
+        schema = await current_revision(backend.engine)
         return Health(
             status="ok",
             version=VERSION,
-            schema_version=await current_revision(backend.engine),
+            schema_version=schema,
+            schema_up_to_date=schema == head_revisions(),
             nlu_model=None,
         )
 

@@ -21,14 +21,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str:
-    """The newest revision shipped with this code."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+def head_revisions() -> str:
+    """The newest revisions shipped with this code, joined by '+' (parts of the schema may branch)."""
+    return "+".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
 
@@ -39,11 +37,12 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, or None when it was never migrated."""
+    """The revisions the database is at, joined by '+', or None when it was never migrated."""
     async with engine.connect() as conn:
-        return await conn.run_sync(
-            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
+        heads = await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_heads()
         )
+    return "+".join(sorted(heads)) or None
 
 
 async def autogenerate(engine: AsyncEngine, message: str) -> None:
