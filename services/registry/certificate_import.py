@@ -179,18 +179,16 @@ async def check_against_database(session: AsyncSession, parsed: ParsedFile) -> N
                     .join(Person)
                     .where(Certificate.certificate_number.in_(numbers))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         if numbers
         else {}
     )
     names = (
         dict(
-            (await session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(ids))))
-            .tuples()
-            .all()
+            (
+                await session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(ids)))
+            ).all()
         )
         if ids
         else {}
