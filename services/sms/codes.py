@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,7 +92,7 @@ async def send_code(
     """Send a fresh code; returns when the next one may be asked for."""
     previous = await _latest(session, phone, purpose)
     if previous is not None and now < previous.created_at + policy.resend_after:
-        wait = int((previous.created_at + policy.resend_after - now).total_seconds()) + 1
+        wait = math.ceil((previous.created_at + policy.resend_after - now).total_seconds())
         raise AppError(429, "sms_too_soon", f"验证码刚发过，请{wait}秒后再获取")
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(

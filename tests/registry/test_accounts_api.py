@@ -26,7 +26,6 @@ async def count(backend: Backend, model: type) -> int:
 
 
 async def test_register_then_login_with_id_number_and_phone(client: httpx.AsyncClient) -> None:
-    id_number = make_id_number()[:-1]
     id_number = make_id_number()
     response = await client.post(
         "/api/registry/accounts",
