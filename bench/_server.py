@@ -1,0 +1,100 @@
+"""Shared by the benchmarks: a migrated database on SQLite or PostgreSQL, and `jianpei serve` on it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.postgres import create_database, drop_database, postgres_server
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Throughput and latency of one batch of requests."""
+
+    label: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return (
+            f"{self.label:<32} {self.requests / self.seconds:8.1f} req/s   "
+            f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms"
+            f"   (n={self.requests})"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A fresh, empty database URL of `kind` ("sqlite" or "postgresql"), removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="jianpei-bench-") as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    with postgres_server() as server_url:
+        name = f"jianpei_bench_{uuid.uuid4().hex[:8]}"
+        url = asyncio.run(create_database(server_url, name))
+        try:
+            yield url
+        finally:
+            asyncio.run(drop_database(server_url, name))
+
+
+@contextmanager
+def serving(database_url: str, **extra_env: str) -> Iterator[str]:
+    """Migrate, then run `jianpei serve` as its own process; yields its base URL."""
+    with tempfile.TemporaryDirectory(prefix="jianpei-bench-data-") as data_dir:
+        env = {
+            **os.environ,
+            "JIANPEI_DATABASE_URL": database_url,
+            "JIANPEI_DATA_DIR": data_dir,
+            "JIANPEI_ENV": "test",
+            **extra_env,
+        }
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, check=True, capture_output=True
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.1)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
