@@ -1,17 +1,45 @@
 """Table models. Importing this package registers every table on `Base.metadata` (for Alembic)."""
 
 from storage.models.base import Base
+from storage.models.learning import (
+    AssessmentAttempt,
+    Course,
+    CoursePackage,
+    Enrolment,
+    EnrolmentCourse,
+    HoursClearance,
+    LearningAccount,
+    LearningCertificate,
+    LearningEvent,
+    PackageCourse,
+    Question,
+    RejectedReport,
+    WatchSession,
+)
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
 
 __all__ = [
+    "AssessmentAttempt",
     "AuthToken",
     "Base",
     "Certificate",
+    "Course",
+    "CoursePackage",
+    "Enrolment",
+    "EnrolmentCourse",
+    "HoursClearance",
     "HoursRecord",
+    "LearningAccount",
+    "LearningCertificate",
+    "LearningEvent",
+    "PackageCourse",
     "Person",
     "Photo",
+    "Question",
     "RegistryAccount",
+    "RejectedReport",
     "SmsCode",
     "SmsMessage",
+    "WatchSession",
 ]
