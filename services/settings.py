@@ -48,10 +48,26 @@ class Settings(BaseSettings):
     # request bodies
     max_json_bytes: int = 64 * 1024
 
+    # continuing education (继续教育平台): yearly hours, assessment, no-skip heartbeats
+    learning_required_hours: float = Field(default=32, gt=0)
+    learning_professional_hours: float = Field(default=22, ge=0)
+    learning_general_hours: float = Field(default=10, ge=0)
+    learning_pass_mark: int = Field(default=60, ge=1, le=100)
+    learning_paper_size: int = Field(default=10, ge=1, le=100)
+    learning_retry_cooldown_minutes: int = Field(default=30, ge=0)
+    learning_heartbeat_seconds: float = Field(default=5, gt=0, le=60)
+    learning_heartbeat_tolerance_seconds: float = Field(default=2, ge=0, le=30)
+    learning_time_scale: float = Field(
+        default=1, ge=1, le=1000, description="Test-only: credit watch time this many times faster."
+    )
+    learning_institution: str = "吉林省建设行业继续教育平台"
+
     @model_validator(mode="after")
     def _refuse_insecure_prod(self) -> Settings:
         if self.env == "prod" and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("JIANPEI_SECRET_KEY must be set in prod")
+        if self.env == "prod" and self.learning_time_scale != 1:
+            raise ValueError("JIANPEI_LEARNING_TIME_SCALE is for tests only and refused in prod")
         return self
 
     @property
