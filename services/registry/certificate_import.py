@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from services.identity import InvalidIdentity, parse_id_number, validate_name
 from services.positions import Category, canonical_position, category_of
@@ -167,42 +169,50 @@ def parse_csv(data: bytes, *, today: date) -> ParsedFile:
     return parsed
 
 
+_LOOKUP_BATCH = 1000  # keeps every IN (...) under the bind-parameter limits of SQLite and asyncpg
+
+
+def _batches(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _LOOKUP_BATCH):
+        yield values[start : start + _LOOKUP_BATCH]
+
+
+async def _people_by_id_number(session: AsyncSession, id_numbers: set[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for batch in _batches(sorted(id_numbers)):
+        for person in (await session.scalars(select(Person).where(Person.id_number.in_(batch)))).all():
+            found[person.id_number] = person
+    return found
+
+
+async def _certificates_by_number(session: AsyncSession, numbers: list[str]) -> dict[str, Certificate]:
+    found: dict[str, Certificate] = {}
+    for batch in _batches(numbers):
+        query = (
+            select(Certificate)
+            .where(Certificate.certificate_number.in_(batch))
+            .options(selectinload(Certificate.person))
+        )
+        for certificate in (await session.scalars(query)).all():
+            found[certificate.certificate_number] = certificate
+    return found
+
+
 async def check_against_database(session: AsyncSession, parsed: ParsedFile) -> None:
     """Move rows that contradict stored data (another holder, another name) into the errors."""
-    numbers = [row.certificate_number for row in parsed.rows]
-    ids = list({row.id_number for row in parsed.rows})
-    holders = (
-        dict(
-            (
-                await session.execute(
-                    select(Certificate.certificate_number, Person.id_number)
-                    .join(Person)
-                    .where(Certificate.certificate_number.in_(numbers))
-                )
-            ).all()
-        )
-        if numbers
-        else {}
-    )
-    names = (
-        dict(
-            (
-                await session.execute(select(Person.id_number, Person.name).where(Person.id_number.in_(ids)))
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    people = await _people_by_id_number(session, {row.id_number for row in parsed.rows})
+    certificates = await _certificates_by_number(session, [row.certificate_number for row in parsed.rows])
     kept: list[CertificateRow] = []
     for row in parsed.rows:
-        holder = holders.get(row.certificate_number)
-        if holder is not None and holder != row.id_number:
+        certificate = certificates.get(row.certificate_number)
+        person = people.get(row.id_number)
+        if certificate is not None and certificate.person.id_number != row.id_number:
             parsed.errors.append(
                 RowError(row.line, f"证书编号 {row.certificate_number} 已登记在另一个人名下")
             )
-        elif row.id_number in names and names[row.id_number] != row.name:
+        elif person is not None and person.name != row.name:
             parsed.errors.append(
-                RowError(row.line, f"这个身份证号已登记的姓名是{names[row.id_number]}，与{row.name}不一致")
+                RowError(row.line, f"这个身份证号已登记的姓名是{person.name}，与{row.name}不一致")
             )
         else:
             kept.append(row)
@@ -212,30 +222,14 @@ async def check_against_database(session: AsyncSession, parsed: ParsedFile) -> N
 
 async def apply_rows(session: AsyncSession, rows: list[CertificateRow]) -> ImportResult:
     """Insert new people and certificates, update changed certificates, inside the caller's transaction."""
-    people = {
-        person.id_number: person
-        for person in (
-            await session.scalars(select(Person).where(Person.id_number.in_({row.id_number for row in rows})))
-        ).all()
-    }
-    certificates = {
-        certificate.certificate_number: certificate
-        for certificate in (
-            await session.scalars(
-                select(Certificate).where(
-                    Certificate.certificate_number.in_([row.certificate_number for row in rows])
-                )
-            )
-        ).all()
-    }
+    people = await _people_by_id_number(session, {row.id_number for row in rows})
+    certificates = await _certificates_by_number(session, [row.certificate_number for row in rows])
     created = updated = unchanged = 0
     for row in rows:
         person = people.get(row.id_number)
         if person is None:
-            person = Person(id_number=row.id_number, name=row.name)
+            person = people[row.id_number] = Person(id_number=row.id_number, name=row.name)
             session.add(person)
-            await session.flush()
-            people[row.id_number] = person
         fields = {
             "position": row.position,
             "category": row.category,
@@ -245,7 +239,7 @@ async def apply_rows(session: AsyncSession, rows: list[CertificateRow]) -> Impor
         }
         certificate = certificates.get(row.certificate_number)
         if certificate is None:
-            session.add(Certificate(person_id=person.id, certificate_number=row.certificate_number, **fields))
+            session.add(Certificate(person=person, certificate_number=row.certificate_number, **fields))
             created += 1
         elif any(getattr(certificate, key) != value for key, value in fields.items()):
             for key, value in fields.items():
