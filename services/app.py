@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from services.admin_api import router as admin_router
 from services.clock import Clock, system_clock
 from services.context import Backend
+from services.documents.api import router as documents_router
 from services.errors import install_error_handlers
 from services.limits import BodySizeLimit
 from services.registry.api import router as registry_router
@@ -68,6 +69,7 @@ def create_app(backend: Backend | None = None) -> FastAPI:
     app.include_router(registry_router)
     app.include_router(sms_router)
     app.include_router(admin_router)
+    app.include_router(documents_router)
 
     @app.get("/health", response_model=Health, tags=["health"])
     async def health() -> Health:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import run_with_backend
+from bot.cli.documents import revoke_certificate
 from services.context import Backend
 from services.identity import InvalidIdentity, normalize_phone
 from services.registry.certificate_import import ImportReport, UnreadableFile, import_certificates
@@ -15,6 +16,10 @@ from services.registry.demo import DemoLoad, load_demo_data
 from services.sms.outbox import recent_messages
 
 admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
+admin_app.command(
+    "revoke-certificate",
+    help="撤销证书的电子证书（核验页显示已撤销） / Revoke a certificate's e-certificate.",
+)(revoke_certificate)
 
 
 @admin_app.command(

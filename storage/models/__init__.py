@@ -1,6 +1,8 @@
 """Table models. Importing this package registers every table on `Base.metadata` (for Alembic)."""
 
+from storage.models.assistant import ChatBinding, Conversation, ConversationEvent
 from storage.models.base import Base
+from storage.models.documents import ECertificate, TrainingProof
 from storage.models.learning import (
     AssessmentAttempt,
     Course,
@@ -24,8 +26,12 @@ __all__ = [
     "AuthToken",
     "Base",
     "Certificate",
+    "ChatBinding",
+    "Conversation",
+    "ConversationEvent",
     "Course",
     "CoursePackage",
+    "ECertificate",
     "Enrolment",
     "EnrolmentCourse",
     "HoursClearance",
@@ -41,5 +47,6 @@ __all__ = [
     "RejectedReport",
     "SmsCode",
     "SmsMessage",
+    "TrainingProof",
     "WatchSession",
 ]

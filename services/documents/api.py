@@ -1,0 +1,218 @@
+"""HTTP routes of the documents part.
+
+- `/api/documents/me/...`: the logged-in trainee (管理系统 bearer token) renews or downloads their
+  e-certificate and gets a signed download link;
+- `/downloads/{token}`: the PDF itself, for anyone holding an unexpired signed link (no login);
+- `/verify/{code}`: the public verification page of a QR code, `/api/documents/verify/{code}` as JSON;
+- `/api/admin/documents/...`: revocation, with the admin token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, Path
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from services.context import Backend, get_backend
+from services.documents import ecerts
+from services.documents.config import get_document_settings
+from services.documents.ecert_pdf import render_e_certificate
+from services.documents.links import DownloadLink, download_link, read_download_token, verify_url
+from services.documents.verification import STATUS_WORDS, look_up, not_found_page, page
+from services.errors import AppError
+from services.registry.accounts import SYSTEM as REGISTRY
+from services.security import authenticated_person, require_admin
+from storage.models.documents import DocumentStatus, ECertificate
+
+ECERT = "ecert"
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+BackendDep = Annotated[Backend, Depends(get_backend)]
+CertificateNumber = Annotated[str, Path(min_length=1, max_length=20)]
+
+
+async def registry_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
+    return await authenticated_person(backend, REGISTRY, authorization)
+
+
+RegistryPerson = Annotated[int, Depends(registry_person)]
+
+
+class ECertificateOut(BaseModel):
+    certificate_number: str
+    position: str
+    category: str
+    version: int
+    status: str = Field(description="有效 / 已更新 / 已撤销")
+    issued_on: date
+    renewed: bool = Field(description="True when this call issued a new version")
+    verify_url: str
+    download_url: str
+    download_expires_at: datetime
+    message: str
+
+
+class VerifiedOut(BaseModel):
+    document: str
+    holder: str
+    certificate_number: str
+    position: str
+    status: str
+    issued_on: date
+
+
+class RevocationIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class RevocationOut(BaseModel):
+    certificate_number: str
+    revoked_versions: list[int]
+    message: str
+
+
+def _link(backend: Backend, kind: str, document_id: int) -> DownloadLink:
+    hours = get_document_settings().download_link_hours
+    return download_link(
+        backend.settings,
+        kind=kind,
+        document_id=document_id,
+        now=backend.now(),
+        lifetime=timedelta(hours=hours),
+    )
+
+
+def _ecert_out(backend: Backend, issued: ecerts.Issued, message: str) -> ECertificateOut:
+    ecert = issued.ecert
+    link = _link(backend, ECERT, ecert.id)
+    return ECertificateOut(
+        certificate_number=ecert.certificate_number,
+        position=ecert.position,
+        category=ecert.category,
+        version=ecert.version,
+        status=STATUS_WORDS[ecert.status],
+        issued_on=ecert.issued_on,
+        renewed=issued.created,
+        verify_url=verify_url(backend.settings, ecert.verify_code),
+        download_url=link.url,
+        download_expires_at=link.expires_at,
+        message=message,
+    )
+
+
+def _link_hint() -> str:
+    return f"点链接下载，{get_document_settings().download_link_hours}小时内有效。"
+
+
+trainee = APIRouter(prefix="/api/documents", tags=["证书与证明 documents"])
+
+
+@trainee.post("/me/certificates/{certificate_number}/renewal", response_model=ECertificateOut)
+async def renew_certificate(
+    certificate_number: CertificateNumber, backend: BackendDep, person_id: RegistryPerson
+) -> ECertificateOut:
+    """证书更新 (专业人员): replace the certificate with the newest e-certificate."""
+    issued = await ecerts.renew(backend, person_id=person_id, certificate_number=certificate_number)
+    version = issued.ecert.version
+    message = (
+        f"证书更新成功，已换发电子培训合格证（第{version}版）。"
+        if issued.created
+        else f"您的电子培训合格证已是最新（第{version}版），不用再更新。"
+    )
+    return _ecert_out(backend, issued, message + _link_hint())
+
+
+@trainee.post("/me/certificates/{certificate_number}/e-certificate", response_model=ECertificateOut)
+async def view_certificate(
+    certificate_number: CertificateNumber, backend: BackendDep, person_id: RegistryPerson
+) -> ECertificateOut:
+    """查看/下载: the current e-certificate (技能人员 get it issued here; 专业人员 after 证书更新)."""
+    issued = await ecerts.view(backend, person_id=person_id, certificate_number=certificate_number)
+    return _ecert_out(
+        backend, issued, f"这是您的电子培训合格证（第{issued.ecert.version}版）。" + _link_hint()
+    )
+
+
+@trainee.get("/verify/{code}", response_model=VerifiedOut)
+async def verify_json(code: str, backend: BackendDep) -> VerifiedOut:
+    """What the public page shows, as JSON."""
+    verified = await look_up(backend, code)
+    if verified is None:
+        raise AppError(404, "not_found", "没有找到这份证书")
+    return VerifiedOut(
+        document=verified.document,
+        holder=verified.holder,
+        certificate_number=verified.certificate_number,
+        position=verified.position,
+        status=verified.status_word,
+        issued_on=verified.issued_on,
+    )
+
+
+public = APIRouter(tags=["公开 public"])
+
+
+@public.get("/verify/{code}", response_class=HTMLResponse)
+async def verify_page(code: str, backend: BackendDep) -> HTMLResponse:
+    """The page behind a document's QR code."""
+    verified = await look_up(backend, code)
+    if verified is None:
+        return HTMLResponse(not_found_page(), status_code=404, headers=NO_STORE)
+    return HTMLResponse(page(verified), headers=NO_STORE)
+
+
+_GONE = {
+    DocumentStatus.SUPERSEDED: "这份电子证书已更新，请回到对话里获取最新版本",
+    DocumentStatus.REVOKED: "这份电子证书已被撤销，不能再下载",
+}
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    disposition = f"attachment; filename=\"document.pdf\"; filename*=UTF-8''{quote(filename)}"
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": disposition, **NO_STORE}
+    )
+
+
+@public.get("/downloads/{token}", response_class=Response)
+async def download(token: str, backend: BackendDep) -> Response:
+    """A PDF behind a signed link; superseded or revoked documents are no longer handed out."""
+    ref = read_download_token(backend.settings, token, now=backend.now())
+    if ref.kind != ECERT:
+        raise AppError(404, "bad_link", "下载链接不对，请回到对话里重新获取")
+    async with backend.sessions() as session:
+        ecert = await session.get(ECertificate, ref.document_id)
+    if ecert is None:
+        raise AppError(404, "bad_link", "下载链接不对，请回到对话里重新获取")
+    if ecert.status in _GONE:
+        raise AppError(410, "document_" + ecert.status, _GONE[ecert.status])
+    content = await ecerts.content_of(backend, ecert)
+    data = await asyncio.to_thread(render_e_certificate, content)
+    return _pdf_response(data, f"电子培训合格证-{ecert.certificate_number}-第{ecert.version}版.pdf")
+
+
+admin = APIRouter(prefix="/api/admin/documents", tags=["管理员 admin"], dependencies=[Depends(require_admin)])
+
+
+@admin.post("/certificates/{certificate_number}/revocation", response_model=RevocationOut)
+async def revoke_certificate(
+    certificate_number: CertificateNumber, body: RevocationIn, backend: BackendDep
+) -> RevocationOut:
+    """Revoke the e-certificate of a certificate: its verification page shows 已撤销 from now on."""
+    revoked = await ecerts.revoke(backend, certificate_number=certificate_number, reason=body.reason)
+    return RevocationOut(
+        certificate_number=certificate_number,
+        revoked_versions=[ecert.version for ecert in revoked],
+        message=f"已撤销{len(revoked)}个版本",
+    )
+
+
+router = APIRouter()
+router.include_router(trainee)
+router.include_router(public)
+router.include_router(admin)

@@ -1,0 +1,32 @@
+"""`jianpei admin revoke-certificate`, run as a real process against the test databases."""
+
+from __future__ import annotations
+
+import httpx
+
+from services.context import Backend
+from tests.documents.trainees import add_certificate, record_hours, registered
+from tests.test_cli_admin import jianpei
+
+
+async def test_revoke_command_marks_every_version_revoked(
+    client: httpx.AsyncClient, backend: Backend
+) -> None:
+    trainee = await registered(client, backend)
+    number = await add_certificate(backend, trainee)
+    path = f"/api/documents/me/certificates/{number}/renewal"
+    first = (await client.post(path, headers=trainee.auth)).json()
+    await record_hours(backend, number, 2026, 22, 10)
+    second = (await client.post(path, headers=trainee.auth)).json()
+    assert "已更新" in (await client.get(first["verify_url"])).text
+
+    done = jianpei(backend, "admin", "revoke-certificate", number, "--reason", "冒用他人身份")
+    assert done.returncode == 0, done.stderr
+    assert "第1版、第2版" in done.stdout
+    for issued in (first, second):
+        assert "已撤销" in (await client.get(issued["verify_url"])).text
+
+    again = jianpei(backend, "admin", "revoke-certificate", number, "--reason", "再撤一次")
+    assert again.returncode == 1 and "已经撤销过了" in again.stderr
+    unknown = jianpei(backend, "admin", "revoke-certificate", "吉建培0000000000", "--reason", "不存在")
+    assert unknown.returncode == 1 and "还没有换发过电子证书" in unknown.stderr
