@@ -1,0 +1,261 @@
+"""The photo check: every problem of one photo, in the trainee's words, with what `--fix` can mend.
+
+`analyse` keeps what the fixer needs (the upright picture, the face, the frame to cut); `check_photo`
+is the public verdict. Both are synchronous CPU work: from async code use `check_photo_async`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from services.photos import framing, measures
+from services.photos.faces import Face, detect
+from services.photos.loading import Loaded, Unusable, load
+from services.photos.measures import Background, BackgroundReading
+from services.photos.problems import CODES, MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH, Problem
+
+CHECK_LONG_SIDE = 1024
+BOTH_BACKGROUNDS: tuple[Background, ...] = ("white", "blue")
+# Other faces smaller than this share of the main face's height are prints, badges or noise.
+OTHER_FACE_MIN_SHARE = 0.35
+_TURNS = (1, 3, 2)  # quarter turns (numpy rot90) tried when no upright face is found
+_BACKGROUND_NAMES = {"white": "白色", "blue": "蓝色"}
+
+
+@dataclass
+class Analysis:
+    """What the check found, kept for the fixer."""
+
+    size_bytes: int
+    loaded: Loaded | None
+    problems: list[Problem] = field(default_factory=list)
+    face: Face | None = None
+    quarter_turns: int = 0
+    crop: framing.Crop | None = None
+    background: BackgroundReading | None = None
+    gamma: float = 1.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def fixable(self) -> bool:
+        return bool(self.problems) and all(p.fixable for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdict on one photo (`problems` in a fixed order: the order of `CODES`)."""
+
+    problems: tuple[Problem, ...]
+    size_bytes: int
+    file_format: str | None
+    width: int | None
+    height: int | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    @property
+    def message(self) -> str:
+        """All problems in one message, one per line."""
+        return "\n".join(p.message for p in self.problems)
+
+
+def check_photo(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> Report:
+    """Check `data` against both systems' rules (`backgrounds` narrows the accepted colours)."""
+    return report_of(analyse(data, backgrounds=backgrounds))
+
+
+def report_of(analysis: Analysis) -> Report:
+    loaded = analysis.loaded
+    return Report(
+        problems=tuple(analysis.problems),
+        size_bytes=analysis.size_bytes,
+        file_format=loaded.file_format if loaded else None,
+        width=loaded.width if loaded else None,
+        height=loaded.height if loaded else None,
+    )
+
+
+async def check_photo_async(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> Report:
+    """`check_photo` in a worker thread, so the event loop keeps serving."""
+    return await asyncio.to_thread(check_photo, data, backgrounds=backgrounds)
+
+
+def analyse(
+    data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS, long_side: int = CHECK_LONG_SIDE
+) -> Analysis:
+    analysis = Analysis(size_bytes=len(data), loaded=None)
+    try:
+        loaded = load(data, long_side=long_side)
+    except Unusable as refusal:
+        analysis.problems = [refusal.problem]
+        return analysis
+    analysis.loaded = loaded
+    found: list[Problem] = []
+    if loaded.format_faults:
+        found.append(Problem("format", "；".join(loaded.format_faults), fixable=True))
+    if len(data) > MAX_BYTES:
+        found.append(
+            Problem("file_size", f"照片有 {len(data):,} 字节，不能超过 {MAX_BYTES:,} 字节（约 29KB）", fixable=True)
+        )
+    faces = detect(loaded.rgb)
+    if not faces:
+        faces = _find_turned_face(analysis, loaded)
+    _judge_faces(analysis, loaded, faces, found, backgrounds)
+    analysis.problems = sorted(found, key=lambda p: CODES.index(p.code))
+    return analysis
+
+
+def _find_turned_face(analysis: Analysis, loaded: Loaded) -> list[Face]:
+    """A photo lying on its side (no EXIF tag) shows no upright face; try it turned."""
+    for turns in _TURNS:
+        turned = np.ascontiguousarray(np.rot90(loaded.rgb, turns))
+        faces = detect(turned)
+        if faces:
+            analysis.quarter_turns = turns
+            loaded.rgb = turned
+            if turns % 2:
+                loaded.width, loaded.height = loaded.height, loaded.width
+            return faces
+    return []
+
+
+def _judge_faces(
+    analysis: Analysis,
+    loaded: Loaded,
+    faces: list[Face],
+    found: list[Problem],
+    backgrounds: Collection[Background],
+) -> None:
+    rgb = loaded.rgb
+    height, width = rgb.shape[:2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    face = faces[0] if faces else None
+    analysis.face = face
+    reading = measures.read_background(rgb, face)
+    analysis.background = reading
+    background_ok = _judge_background(reading, backgrounds, found)
+    if measures.is_grayscale(rgb):
+        found.append(Problem("grayscale", "照片是黑白的，要用彩色照片"))
+
+    framing_problems = _framing_problems(analysis, loaded)
+    if face is None:
+        found.append(Problem("no_face", "照片里没有找到人脸，请正对镜头、露出整张脸重拍"))
+        found.extend(framing_problems)
+        return
+
+    crop = framing.standard_crop(face, level=abs(face.roll_degrees) > framing.MAX_TILT_DEGREES)
+    verdict = framing.judge_crop(crop, width, height, scale=loaded.scale, can_pad=background_ok)
+    others = [f for f in faces[1:] if f.height >= OTHER_FACE_MIN_SHARE * face.height]
+    if others:
+        outside = all(not _overlaps(other, crop) for other in others)
+        found.append(
+            Problem(
+                "multiple_faces",
+                "照片里不止一个人，只能有您一个人" + ("，自动修正会把别人裁掉" if outside else "，请单独重拍"),
+                fixable=outside and verdict.feasible,
+            )
+        )
+
+    light = measures.exposure(grey, face)
+    cut = framing.touches_edge(face, width, height) or framing.crown_cut(face)
+    visible = measures.visibility(grey, face)
+    incomplete = cut or visible.half_face_hidden
+    lit = not (light.too_dark or light.too_bright)
+    if cut:
+        found.append(Problem("face_incomplete", "脸或头顶被照片边缘切掉了，请把整个头部都拍进去，头顶上方留点空"))
+    elif visible.half_face_hidden:
+        found.append(Problem("face_incomplete", "只露出了半边脸，请正对镜头、露出整张脸重拍"))
+    elif visible.feature_hidden and lit:  # in a washed-out or dark face the eyes show no detail either
+        found.append(Problem("face_occluded", "眼睛或嘴巴被挡住了，请摘掉墨镜、口罩，头发和手不要挡脸"))
+
+    share = framing.face_height_share(face, height)
+    if not cut and not framing.MIN_FACE_HEIGHT <= share <= framing.MAX_FACE_HEIGHT:
+        size_word = "太小" if share < framing.MIN_FACE_HEIGHT else "太大"
+        fix_word = "自动修正会重新裁剪" if verdict.feasible else verdict.reason + "，请重拍"
+        found.append(Problem("face_size", f"头像在照片里{size_word}，{fix_word}", fixable=verdict.feasible))
+
+    roll = face.roll_degrees
+    if abs(roll) > framing.MAX_TILT_DEGREES:
+        fixable = verdict.feasible and abs(roll) <= framing.MAX_FIXABLE_TILT_DEGREES
+        found.append(
+            Problem("head_tilt", f"头歪了约 {abs(roll):.0f} 度，请坐正、两眼保持水平", fixable=fixable)
+        )
+
+    if measures.sharpness(grey, face) < measures.MIN_SHARPNESS:
+        found.append(Problem("blurry", "照片模糊，请对好焦、拿稳手机，在光线充足的地方重拍"))
+
+    if not lit and not incomplete:
+        word = "太暗" if light.too_dark else "太亮"
+        found.append(
+            Problem(
+                "exposure",
+                f"脸部{word}，请在明亮均匀的光线下重拍" + ("（也可自动调整）" if light.fixable else ""),
+                fixable=light.fixable,
+            )
+        )
+        if light.fixable:
+            analysis.gamma = light.gamma()
+
+    for item in framing_problems:
+        found.append(Problem(item.code, item.message, fixable=item.fixable or verdict.feasible))
+    if verdict.feasible:
+        analysis.crop = crop
+
+
+def _judge_background(
+    reading: BackgroundReading | None, backgrounds: Collection[Background], found: list[Problem]
+) -> bool:
+    wanted = "或".join(_BACKGROUND_NAMES[b] for b in BOTH_BACKGROUNDS if b in backgrounds)
+    if reading is None:
+        return False
+    if reading.kind not in backgrounds:
+        found.append(Problem("background", f"背景要是纯{wanted}，请站在{wanted}的墙或幕布前重拍"))
+        return False
+    if not reading.uniform:
+        found.append(Problem("background", f"背景不干净，要是一整片纯{wanted}，不能有杂物、阴影或图案"))
+        return False
+    return True
+
+
+def _framing_problems(analysis: Analysis, loaded: Loaded) -> list[Problem]:
+    """Orientation, resolution and aspect: marked fixable here when the cause is only a tag or a
+    turned picture; the caller decides for the rest once it knows whether a good frame can be cut."""
+    problems: list[Problem] = []
+    if loaded.width > loaded.height:
+        problems.append(Problem("orientation", "照片是横的，要竖着拍（竖版）"))
+    elif loaded.exif_orientation != 1 or analysis.quarter_turns:
+        problems.append(Problem("orientation", "照片是躺倒或翻转的，要转正（自动修正会处理）", fixable=True))
+    if loaded.width < TARGET_WIDTH or loaded.height < TARGET_HEIGHT:
+        problems.append(
+            Problem(
+                "resolution",
+                f"照片只有 {loaded.width}x{loaded.height} 像素，至少要 {TARGET_WIDTH}x{TARGET_HEIGHT}",
+            )
+        )
+    aspect = loaded.width / loaded.height
+    if abs(aspect / framing.TARGET_ASPECT - 1) > framing.ASPECT_TOLERANCE and loaded.width <= loaded.height:
+        problems.append(Problem("aspect", "照片比例不对，要是一寸照的宽高比 25:35（如 295x413 像素）"))
+    return problems
+
+
+def _overlaps(face: Face, crop: framing.Crop) -> bool:
+    return not (
+        face.x + face.width <= crop.x
+        or face.x >= crop.right
+        or face.y + face.height <= crop.y
+        or face.y >= crop.bottom
+    )

@@ -1,0 +1,130 @@
+"""The fixer: from a photo whose problems are all fixable, a 295x413 JPEG that passes the check.
+
+It turns the picture upright, levels the eyes, evens out the exposure, cuts the standard head frame
+around the face, scales it to 295x413 and saves the best JPEG quality that fits in 30,000 bytes, at
+300 DPI and without metadata. A photo that already passes is returned byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from services.photos.check import BOTH_BACKGROUNDS, Analysis, Report, analyse, check_photo, report_of
+from services.photos.framing import Crop
+from services.photos.loading import load
+from services.photos.measures import Background
+from services.photos.problems import MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH
+
+# The fixer decodes more of a big photo than the check does, so the cut-out keeps its detail.
+FIX_LONG_SIDE = 2000
+DPI = 300
+MIN_QUALITY, MAX_QUALITY = 40, 95
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A photo that passes the check (`changed` is False when it is the original, untouched)."""
+
+    data: bytes
+    width: int
+    height: int
+    changed: bool
+
+
+@dataclass(frozen=True)
+class FixOutcome:
+    original: Report
+    fixed: Fixed | None  # None when a problem needs a new photo
+    after: Report | None = None  # the check of the repaired file, when one was made
+
+
+def fix_photo(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> FixOutcome:
+    analysis = analyse(data, backgrounds=backgrounds)
+    original = report_of(analysis)
+    if original.ok and original.width and original.height:
+        return FixOutcome(original, Fixed(data, original.width, original.height, changed=False))
+    if not analysis.fixable:
+        return FixOutcome(original, None)
+    encoded = encode_jpeg(render(data, analysis))
+    after = check_photo(encoded, backgrounds=backgrounds)
+    fixed = Fixed(encoded, TARGET_WIDTH, TARGET_HEIGHT, changed=True) if after.ok else None
+    return FixOutcome(original, fixed, after)
+
+
+async def fix_photo_async(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> FixOutcome:
+    """`fix_photo` in a worker thread, so the event loop keeps serving."""
+    return await asyncio.to_thread(fix_photo, data, backgrounds=backgrounds)
+
+
+def render(data: bytes, analysis: Analysis) -> np.ndarray:
+    """The 295x413 RGB picture: upright, level, evenly lit, framed."""
+    assert analysis.loaded is not None
+    rgb = load(data, long_side=FIX_LONG_SIDE).rgb
+    if analysis.quarter_turns:
+        rgb = np.ascontiguousarray(np.rot90(rgb, analysis.quarter_turns))
+    if analysis.gamma != 1.0:
+        table = (255 * (np.arange(256) / 255) ** analysis.gamma).round().clip(0, 255).astype(np.uint8)
+        rgb = table[rgb]
+    factor = rgb.shape[1] / analysis.loaded.rgb.shape[1]
+    crop = analysis.crop
+    if crop is None:  # the framing already passes and the standard frame does not fit: keep it
+        crop = Crop(0, 0, analysis.loaded.rgb.shape[1], analysis.loaded.rgb.shape[0])
+    eye = analysis.face.eye_centre if analysis.face else (0.0, 0.0)
+    return _warp(rgb, crop, (eye[0] * factor, eye[1] * factor), factor)
+
+
+def _warp(rgb: np.ndarray, crop: Crop, eye: tuple[float, float], factor: float) -> np.ndarray:
+    """Cut `crop` (analysis coordinates; `factor` converts to `rgb`'s) out of `rgb` turned about
+    `eye` by the crop's roll, scaled to 295x413. Shrinking happens first with area averaging, so the
+    warp itself never shrinks and never aliases."""
+    scale = TARGET_WIDTH / (crop.width * factor)
+    if scale < 1.0:
+        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+        shrink = size[0] / rgb.shape[1]
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        factor *= shrink
+        eye = (eye[0] * shrink, eye[1] * shrink)
+        scale = TARGET_WIDTH / (crop.width * factor)
+    angle = math.radians(crop.roll_degrees)
+    cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
+    linear = np.array([[cos, sin], [-sin, cos]])
+    corner = np.array([crop.x * factor, crop.y * factor])
+    centre = np.array(eye)
+    shift = scale * (centre - corner) - linear @ centre
+    matrix = np.hstack([linear, shift[:, None]])
+    return cv2.warpAffine(
+        rgb,
+        matrix,
+        (TARGET_WIDTH, TARGET_HEIGHT),
+        flags=cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def encode_jpeg(rgb: np.ndarray, max_bytes: int = MAX_BYTES) -> bytes:
+    """The highest JPEG quality whose file fits in `max_bytes` (binary search), 300 DPI, no metadata."""
+    image = Image.fromarray(rgb, "RGB")
+    best = _jpeg(image, MIN_QUALITY)
+    low, high = MIN_QUALITY + 1, MAX_QUALITY
+    while low <= high:
+        quality = (low + high) // 2
+        candidate = _jpeg(image, quality)
+        if len(candidate) <= max_bytes:
+            best, low = candidate, quality + 1
+        else:
+            high = quality - 1
+    return best
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality, optimize=True, dpi=(DPI, DPI))
+    return buffer.getvalue()

@@ -1,0 +1,117 @@
+"""Synthetic ID photos made from scikit-image's public-domain astronaut portrait (and its cat).
+
+The astronaut is cut out once per run (GrabCut seeded with a hand-drawn mask) and then laid on any
+background, at any scale, position and tilt, so each test states the one thing it changes.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from services.photos.problems import TARGET_HEIGHT, TARGET_WIDTH
+
+# Where MTCNN puts the astronaut's face in the 512x512 original (x, y, width, height).
+FACE_BOX = (179.0, 60.0, 89.0, 113.0)
+WHITE = (255, 255, 255)
+ID_BLUE = (67, 142, 219)
+
+
+@cache
+def astronaut_cutout() -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut's RGB and an alpha mask (0..1) of her head and shoulders."""
+    rgb = data.astronaut()
+    mask = np.full(rgb.shape[:2], cv2.GC_BGD, np.uint8)
+    cv2.ellipse(mask, (226, 100), (95, 105), 0, 0, 360, cv2.GC_PR_FGD, -1)
+    body = np.array([[120, 170], [330, 170], [370, 330], [380, 512], [0, 512], [20, 300]], np.int32)
+    cv2.fillPoly(mask, [body], cv2.GC_PR_FGD)
+    cv2.ellipse(mask, (224, 110), (40, 55), 0, 0, 360, cv2.GC_FGD, -1)
+    cv2.rectangle(mask, (150, 200), (300, 300), cv2.GC_FGD, -1)
+    models = (np.zeros((1, 65)), np.zeros((1, 65)))
+    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, *models, 3, cv2.GC_INIT_WITH_MASK)
+    alpha = np.isin(mask, [cv2.GC_FGD, cv2.GC_PR_FGD]).astype(np.float32)
+    return rgb, cv2.GaussianBlur(alpha, (3, 3), 0)
+
+
+def portrait(
+    width: int = TARGET_WIDTH,
+    height: int = TARGET_HEIGHT,
+    *,
+    face_height: float = 0.42,
+    face_top: float = 0.26,
+    face_centre_x: float = 0.5,
+    roll_degrees: float = 0.0,
+    background: tuple[int, int, int] | np.ndarray = WHITE,
+) -> np.ndarray:
+    """The astronaut framed as an ID photo: the face box is `face_height` of the picture's height,
+    its top at `face_top` of the height, its centre at `face_centre_x` of the width."""
+    rgb, alpha = astronaut_cutout()
+    box_x, box_y, box_w, box_h = FACE_BOX
+    scale = face_height * height / box_h
+    centre_src = (box_x + box_w / 2, box_y + box_h / 2)
+    centre_dst = (face_centre_x * width, face_top * height + face_height * height / 2)
+    matrix = cv2.getRotationMatrix2D(centre_src, roll_degrees, scale)
+    matrix[0, 2] += centre_dst[0] - centre_src[0]
+    matrix[1, 2] += centre_dst[1] - centre_src[1]
+    size = (width, height)
+    person = cv2.warpAffine(rgb, matrix, size, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    cover = cv2.warpAffine(alpha, matrix, size, flags=cv2.INTER_LINEAR)[..., None]
+    if isinstance(background, np.ndarray):
+        ground = cv2.resize(background, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    else:
+        ground = np.empty((height, width, 3), np.float32)
+        ground[:] = background
+    return (cover * person + (1 - cover) * ground).round().clip(0, 255).astype(np.uint8)
+
+
+def cat() -> np.ndarray:
+    return data.chelsea()
+
+
+def astronaut_scene() -> np.ndarray:
+    """The original picture: flag, shuttle model, grey studio backdrop."""
+    return data.astronaut()
+
+
+def encode(
+    rgb: np.ndarray,
+    image_format: str = "JPEG",
+    *,
+    quality: int = 90,
+    orientation: int | None = None,
+    mode: str | None = None,
+) -> bytes:
+    image = Image.fromarray(rgb)
+    if mode:
+        image = image.convert(mode)
+    options: dict[str, object] = {}
+    if image_format == "JPEG":
+        options["quality"] = quality
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options["exif"] = exif.tobytes()
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def stored_for_orientation(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels a camera stores so that EXIF `orientation` shows `rgb` upright."""
+    inverse = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_90,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_270,
+    }
+    if orientation == 1:
+        return rgb
+    return np.asarray(Image.fromarray(rgb).transpose(inverse[orientation]))
