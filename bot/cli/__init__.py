@@ -6,6 +6,7 @@ import typer
 
 from bot.cli.admin import admin_app
 from bot.cli.db import db_app
+from bot.cli.photo import photo_app
 from bot.cli.serve import serve
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(photo_app, name="photo")
 
 
 def main() -> None:

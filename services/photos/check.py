@@ -109,7 +109,11 @@ def analyse(
         found.append(Problem("format", "；".join(loaded.format_faults), fixable=True))
     if len(data) > MAX_BYTES:
         found.append(
-            Problem("file_size", f"照片有 {len(data):,} 字节，不能超过 {MAX_BYTES:,} 字节（约 29KB）", fixable=True)
+            Problem(
+                "file_size",
+                f"照片有 {len(data):,} 字节，不能超过 {MAX_BYTES:,} 字节（约 29KB）",
+                fixable=True,
+            )
         )
     faces = detect(loaded.rgb)
     if not faces:
@@ -165,7 +169,8 @@ def _judge_faces(
         found.append(
             Problem(
                 "multiple_faces",
-                "照片里不止一个人，只能有您一个人" + ("，自动修正会把别人裁掉" if outside else "，请单独重拍"),
+                "照片里不止一个人，只能有您一个人"
+                + ("，自动修正会把别人裁掉" if outside else "，请单独重拍"),
                 fixable=outside and verdict.feasible,
             )
         )
@@ -173,11 +178,16 @@ def _judge_faces(
     light = measures.exposure(grey, face)
     cut = framing.touches_edge(face, width, height) or framing.crown_cut(face)
     visible = measures.visibility(grey, face)
-    incomplete = cut or visible.half_face_hidden
+    half = visible.half_face_hidden or (
+        reading is not None and measures.half_face_is_background(rgb, face, reading.colour)
+    )
+    incomplete = cut or half
     lit = not (light.too_dark or light.too_bright)
     if cut:
-        found.append(Problem("face_incomplete", "脸或头顶被照片边缘切掉了，请把整个头部都拍进去，头顶上方留点空"))
-    elif visible.half_face_hidden:
+        found.append(
+            Problem("face_incomplete", "脸或头顶被照片边缘切掉了，请把整个头部都拍进去，头顶上方留点空")
+        )
+    elif half:
         found.append(Problem("face_incomplete", "只露出了半边脸，请正对镜头、露出整张脸重拍"))
     elif visible.feature_hidden and lit:  # in a washed-out or dark face the eyes show no detail either
         found.append(Problem("face_occluded", "眼睛或嘴巴被挡住了，请摘掉墨镜、口罩，头发和手不要挡脸"))

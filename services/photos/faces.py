@@ -50,7 +50,10 @@ class Face:
 
     @property
     def mouth_centre(self) -> Point:
-        return ((self.mouth_left[0] + self.mouth_right[0]) / 2, (self.mouth_left[1] + self.mouth_right[1]) / 2)
+        return (
+            (self.mouth_left[0] + self.mouth_right[0]) / 2,
+            (self.mouth_left[1] + self.mouth_right[1]) / 2,
+        )
 
     @property
     def eye_distance(self) -> float:

@@ -59,7 +59,9 @@ def fix_photo(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGRO
     return FixOutcome(original, fixed, after)
 
 
-async def fix_photo_async(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> FixOutcome:
+async def fix_photo_async(
+    data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS
+) -> FixOutcome:
     """`fix_photo` in a worker thread, so the event loop keeps serving."""
     return await asyncio.to_thread(fix_photo, data, backgrounds=backgrounds)
 

@@ -69,7 +69,9 @@ def crown_cut(face: Face) -> bool:
     return face.y < CROWN_ABOVE_BOX * face.height
 
 
-def rotate_point(point: tuple[float, float], centre: tuple[float, float], degrees: float) -> tuple[float, float]:
+def rotate_point(
+    point: tuple[float, float], centre: tuple[float, float], degrees: float
+) -> tuple[float, float]:
     """`point` turned by `degrees` about `centre` the way OpenCV's rotation matrix turns pixels."""
     angle = math.radians(degrees)
     dx, dy = point[0] - centre[0], point[1] - centre[1]

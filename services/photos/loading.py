@@ -18,6 +18,7 @@ from services.photos.problems import Problem
 
 # Larger than any phone's normal mode (48 MP); a 20000x20000 PNG bomb is refused before decoding.
 MAX_PIXELS = 64_000_000
+MAX_FILE_BYTES = 50 * 1024 * 1024
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 _EXIF_ORIENTATION = 0x0112
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
@@ -30,7 +31,14 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+_DECODE_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    Image.DecompressionBombError,
+)
 
 
 class Unusable(Exception):
@@ -74,9 +82,13 @@ def load(data: bytes, *, long_side: int) -> Loaded:
     """Decode `data` so that the longer side is about `long_side` pixels (never upscaled)."""
     if not data:
         raise _unreadable("文件是空的（0 字节），请重新选择或重新拍一张照片")
+    if len(data) > MAX_FILE_BYTES:
+        raise _unreadable("文件太大了（超过 50MB），请上传普通的手机照片")
     if _is_heif(data):
         raise Unusable(
-            Problem("format", "这是苹果手机的 HEIC 格式，请在相机设置里选“兼容性最佳”后重拍，或截图后上传 JPG")
+            Problem(
+                "format", "这是苹果手机的 HEIC 格式，请在相机设置里选“兼容性最佳”后重拍，或截图后上传 JPG"
+            )
         )
     try:
         image = Image.open(io.BytesIO(data))

@@ -162,7 +162,9 @@ def exposure(grey: np.ndarray, face: Face) -> Exposure:
     return Exposure(mean=float(region.mean()), clipped_share=float((region >= 250).mean()))
 
 
-def _contrast(grey: np.ndarray, centre: Point, half_width: float, half_height: float, face_mean: float) -> float:
+def _contrast(
+    grey: np.ndarray, centre: Point, half_width: float, half_height: float, face_mean: float
+) -> float:
     patch = _crop(
         grey, centre[0] - half_width, centre[1] - half_height, centre[0] + half_width, centre[1] + half_height
     )
@@ -206,3 +208,26 @@ def visibility(grey: np.ndarray, face: Face) -> Visibility:
         mouth_left=shows(face.mouth_left, 0.12 * unit, 0.12 * unit),
         mouth_right=shows(face.mouth_right, 0.12 * unit, 0.12 * unit),
     )
+
+
+HALF_FACE_BACKGROUND_SHARE = 0.5
+_BACKGROUND_DISTANCE = 18
+
+
+def half_face_is_background(rgb: np.ndarray, face: Face, colour: tuple[int, int, int]) -> bool:
+    """Whether one side of the face box (split at the nose) is mostly background: a face half hidden
+    behind something the colour of the wall, or half outside a cut-out."""
+    split = round(face.nose[0])
+    top, bottom = max(0, round(face.y)), min(rgb.shape[0], round(face.y + face.height))
+    sides = (
+        rgb[top:bottom, max(0, round(face.x)) : split],
+        rgb[top:bottom, split : round(face.x + face.width)],
+    )
+    reference = _lab(np.array([[colour]], np.uint8))[0, 0]
+    for side in sides:
+        if side.size == 0:
+            return True
+        distance = np.linalg.norm(_lab(np.ascontiguousarray(side)) - reference, axis=2)
+        if float((distance < _BACKGROUND_DISTANCE).mean()) > HALF_FACE_BACKGROUND_SHARE:
+            return True
+    return False

@@ -68,4 +68,3 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
