@@ -1,0 +1,165 @@
+"""The one way actions reach the backend: a typed httpx client.
+
+In the embedded runtime it talks to the backend app in-process (an ASGI transport); as a standalone
+action server it talks to `JIANPEI_BACKEND_URL`. Errors come back as `BackendError` carrying the
+backend's own Chinese message, so actions can show it as is.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from bot.chat_api import service_key
+
+System = Literal["registry", "learning"]
+
+
+class BackendError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Certificate:
+    name: str
+    certificate_number: str
+    position: str
+    category: str
+    status: str
+    remark: str
+
+
+@dataclass(frozen=True)
+class Binding:
+    bound: bool
+    name: str | None
+    masked_phone: str | None
+
+
+class BackendClient:
+    def __init__(self, http: httpx.AsyncClient, secret_key: str) -> None:
+        self.http = http
+        self._service = {"Authorization": f"Bearer {service_key(secret_key)}"}
+
+    async def _call(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        response = await self.http.request(method, path, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                raise BackendError(response.status_code, str(error["code"]), str(error["message"]))
+            except (ValueError, KeyError, TypeError):
+                raise BackendError(response.status_code, "http_error", "请求没有成功") from None
+        if response.status_code == 204 or not response.content:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.content
+
+    # -- chats ------------------------------------------------------------------------------------
+
+    async def binding(self, sender_id: str) -> Binding:
+        data = await self._call("GET", f"/api/assistant/bindings/{sender_id}", headers=self._service)
+        return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
+
+    async def bind_with_code(self, sender_id: str, phone: str, code: str) -> Binding:
+        data = await self._call(
+            "POST",
+            "/api/assistant/bindings",
+            headers=self._service,
+            json={"sender_id": sender_id, "phone": phone, "code": code},
+        )
+        return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
+
+    async def bind_with_token(self, sender_id: str, token: str, system: System) -> Binding:
+        data = await self._call(
+            "POST",
+            "/api/assistant/bindings",
+            headers=self._service,
+            json={"sender_id": sender_id, "token": token, "system": system},
+        )
+        return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
+
+    async def hand_off(self, sender_id: str) -> None:
+        await self._call(
+            "POST", "/api/assistant/handoffs", headers=self._service, json={"sender_id": sender_id}
+        )
+
+    async def _as_person(self, sender_id: str, system: System = "registry") -> dict[str, str]:
+        data = await self._call(
+            "POST",
+            "/api/assistant/tokens",
+            headers=self._service,
+            json={"sender_id": sender_id, "system": system},
+        )
+        return {"Authorization": f"Bearer {data['token']}"}
+
+    # -- 管理系统 -----------------------------------------------------------------------------------
+
+    async def register(self, name: str, id_number: str, phone: str) -> str:
+        data = await self._call(
+            "POST", "/api/registry/accounts", json={"name": name, "id_number": id_number, "phone": phone}
+        )
+        return str(data["message"])
+
+    async def send_code(self, phone: str, purpose: str) -> None:
+        await self._call("POST", "/api/sms/codes", json={"phone": phone, "purpose": purpose})
+
+    async def certificates(self, sender_id: str) -> list[Certificate]:
+        data = await self._call(
+            "GET", "/api/registry/me/certificates", headers=await self._as_person(sender_id)
+        )
+        return [
+            Certificate(
+                name=row["name"],
+                certificate_number=row["certificate_number"],
+                position=row["position"],
+                category=row["category"],
+                status=row["status"],
+                remark=row["remark"],
+            )
+            for row in data
+        ]
+
+    async def profile(self, sender_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "GET", "/api/registry/me", headers=await self._as_person(sender_id)
+        )
+        return data
+
+    async def upload_registry_photo(self, sender_id: str, content: bytes, filename: str) -> str:
+        data = await self._call(
+            "PUT",
+            "/api/registry/me/photo",
+            headers=await self._as_person(sender_id),
+            files={"file": (filename, content, "image/jpeg" if content[:2] == b"\xff\xd8" else "image/png")},
+        )
+        return str(data["message"])
+
+
+_client: BackendClient | None = None
+
+
+def configure(client: BackendClient) -> None:
+    """The embedded runtime hands in its in-process client."""
+    global _client
+    _client = client
+
+
+def backend() -> BackendClient:
+    """The configured client; under a standalone action server, one built from the environment."""
+    global _client
+    if _client is None:
+        from services.settings import get_settings
+
+        base_url = os.environ.get("JIANPEI_BACKEND_URL", get_settings().public_url)
+        _client = BackendClient(httpx.AsyncClient(base_url=base_url, timeout=30), get_settings().secret_key)
+    return _client

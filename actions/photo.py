@@ -1,0 +1,83 @@
+"""The photo: requirements, the upload in chat, confirmation with the can't-change warning, submit."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.client import BackendError
+from actions.common import bound_or_explain, client, say_error
+
+MAX_PHOTO_BYTES = 80 * 1024
+
+
+def _attachment(tracker: Tracker) -> dict[str, Any] | None:
+    found = (tracker.latest_message.get("metadata") or {}).get("attachment")
+    return found if isinstance(found, dict) else None
+
+
+class ValidatePhotoForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_photo_form"
+
+    async def extract_photo_check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        attachment = _attachment(tracker)
+        if attachment is None:
+            dispatcher.utter_message(text="这一步请直接发一张照片。不想传了就说“取消”。")
+            return {}
+        try:
+            content = base64.b64decode(str(attachment.get("content_base64") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            content = b""
+        if not content:
+            dispatcher.utter_message(text="这个文件打不开，请重新拍一张发过来。")
+            return {}
+        if content[:2] != b"\xff\xd8" and content[:8] != b"\x89PNG\r\n\x1a\n":
+            dispatcher.utter_message(text="照片只能是 JPG 或 PNG 格式，请重新发一张。")
+            return {}
+        if len(content) > MAX_PHOTO_BYTES:
+            dispatcher.utter_message(
+                text=f"照片太大了（{len(content) // 1024}KB），管理系统要求不超过80KB，请换一张小一点的。"
+            )
+            return {}
+        filename = str(attachment.get("filename") or "photo.jpg")[:100]
+        dispatcher.utter_message(text="照片收到了。")
+        return {"photo_check": {"filename": filename, "content_base64": base64.b64encode(content).decode()}}
+
+
+class ActionSubmitPhoto(Action):
+    """The final submit, after the warning: the management system keeps the photo for good."""
+
+    def name(self) -> str:
+        return "action_submit_photo"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        pending = tracker.get_slot("photo_check")
+        if not isinstance(pending, dict) or not pending.get("content_base64"):
+            dispatcher.utter_message(
+                text="还没有要提交的照片，请先发一张照片。",
+                buttons=[{"title": "上传照片", "payload": "/upload_photo"}],
+            )
+            return []
+        if not await bound_or_explain(tracker, dispatcher):
+            return []
+        content = base64.b64decode(pending["content_base64"])
+        try:
+            message = await client().upload_registry_photo(
+                tracker.sender_id, content, str(pending["filename"])
+            )
+        except BackendError as error:
+            say_error(dispatcher, error)
+            return [SlotSet("photo_check", None)]
+        dispatcher.utter_message(text=message)
+        return [SlotSet("photo_check", None)]

@@ -1,0 +1,84 @@
+"""One ASGI app for `jianpei serve`: the chat channels (REST webhook, web chat at `/`) in front of the
+backend app, with the assistant's backend routes (/api/assistant) added to the backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+import actions.client
+from bot.channels.remote import RemoteRasa
+from bot.channels.rest import Handler, rest_router
+from bot.channels.web import web_router
+from bot.chat_api import router as chat_api_router
+from bot.runtime.assistant import Assistant
+from bot.runtime.domain import load_domain
+from bot.runtime.executor import ActionRunner
+from bot.runtime.rules import RuleBook, load_rules
+from bot.runtime.store import TrackerStore
+from bot.runtime.understanding import Interpreter, load_interpreter
+from bot.settings import AssistantSettings
+from services.app import build_backend, create_app
+from services.context import Backend
+from services.errors import install_error_handlers
+from services.limits import BodySizeLimit
+from services.settings import get_settings
+
+
+def build_assistant(
+    backend: Backend, settings: AssistantSettings, interpreter: Interpreter | None = None
+) -> Assistant:
+    domain = load_domain()
+    return Assistant(
+        domain=domain,
+        rules=RuleBook(load_rules()),
+        store=TrackerStore(backend.engine, backend.sessions, domain),
+        runner=ActionRunner(domain),
+        interpreter=interpreter or load_interpreter(backend.settings),
+        clock=backend.now,
+        max_parallel_turns=settings.max_parallel_turns,
+    )
+
+
+def create_assistant_app(
+    backend: Backend | None = None,
+    settings: AssistantSettings | None = None,
+    interpreter: Interpreter | None = None,
+) -> FastAPI:
+    backend = backend or build_backend(get_settings())
+    settings = settings or AssistantSettings()
+    backend_app = create_app(backend)
+    backend_app.include_router(chat_api_router)
+    to_backend = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
+    )
+    handler: Handler
+    if settings.rasa_url:
+        handler = RemoteRasa(settings.rasa_url).handle
+    else:
+        actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
+        assistant = build_assistant(backend, settings, interpreter)
+        handler = assistant.handle
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await to_backend.aclose()
+        await backend.engine.dispose()
+
+    app = FastAPI(
+        title="建培助手 jianpei", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.backend = backend
+    app.state.handle = handler
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
+    )
+    app.include_router(rest_router(handler))
+    app.include_router(web_router())
+    app.mount("/", backend_app)
+    return app

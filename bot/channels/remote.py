@@ -1,0 +1,24 @@
+"""`JIANPEI_RASA_URL`: the dialogue runs on an external Rasa server; messages go to its REST channel
+unchanged and its answers come back unchanged (its action server serves actions/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.runtime.assistant import UserMessage
+
+
+class RemoteRasa:
+    def __init__(self, base_url: str, http: httpx.AsyncClient | None = None) -> None:
+        self.http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60)
+
+    async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": message.sender_id, "message": message.text}
+        if message.metadata:
+            body["metadata"] = message.metadata
+        response = await self.http.post("/webhooks/rest/webhook", json=body)
+        response.raise_for_status()
+        answers: list[dict[str, Any]] = response.json()
+        return [{k: v for k, v in answer.items() if k != "recipient_id"} for answer in answers]

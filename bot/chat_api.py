@@ -1,0 +1,184 @@
+"""The backend's side of chats, called only by actions/: bind a chat to a person once an SMS code
+(or a fresh login of that person) proves it, hand a bound chat short-lived tokens of both systems,
+and mark a chat as waiting for staff. Every call needs the assistant's service key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from services.auth import open_session, person_for_token
+from services.context import Backend, get_backend
+from services.errors import AppError
+from services.identity import InvalidIdentity, mask_phone, normalize_phone
+from services.security import bearer
+from services.sms.codes import CodePolicy, Purpose, check_code, raise_for
+from storage.models import ChatBinding, Conversation, Person, RegistryAccount
+
+router = APIRouter(prefix="/api/assistant", tags=["助手 assistant"], include_in_schema=True)
+TOKEN_LIFETIME = timedelta(minutes=10)
+WAITING_FOR_STAFF = "waiting_for_staff"
+
+
+def service_key(secret_key: str) -> str:
+    """The key actions present; derived from the shared secret so nothing more needs configuring."""
+    return hmac.new(secret_key.encode(), b"jianpei-assistant-actions", hashlib.sha256).hexdigest()
+
+
+async def require_service(
+    backend: Annotated[Backend, Depends(get_backend)], authorization: Annotated[str | None, Header()] = None
+) -> Backend:
+    if not hmac.compare_digest(
+        bearer(authorization).encode(), service_key(backend.settings.secret_key).encode()
+    ):
+        raise AppError(403, "forbidden", "没有权限")
+    return backend
+
+
+ServiceBackend = Annotated[Backend, Depends(require_service)]
+
+
+class BindRequest(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    code: str | None = Field(default=None, max_length=10)
+    token: str | None = Field(
+        default=None, max_length=100, description="a fresh login token instead of a code"
+    )
+    system: Literal["registry", "learning"] = "registry"
+
+
+class Binding(BaseModel):
+    bound: bool
+    name: str | None = None
+    masked_phone: str | None = None
+
+
+class TokenRequest(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=200)
+    system: Literal["registry", "learning"] = "registry"
+
+
+class Token(BaseModel):
+    token: str
+
+
+class HandoffRequest(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=200)
+
+
+async def _person_by_code(backend: Backend, phone_raw: str, code: str) -> int:
+    try:
+        phone = normalize_phone(phone_raw)
+    except InvalidIdentity as exc:
+        raise AppError(422, "invalid_phone", str(exc)) from None
+    async with backend.transaction() as session:  # a wrong try is counted even though we refuse
+        verdict = await check_code(
+            session,
+            phone=phone,
+            purpose=Purpose.BIND_CHAT,
+            code=code,
+            policy=CodePolicy.from_settings(backend.settings),
+            secret=backend.settings.secret_key,
+            now=backend.now(),
+        )
+    raise_for(verdict)
+    async with backend.sessions() as session:
+        person_id = await session.scalar(
+            select(RegistryAccount.person_id).where(RegistryAccount.phone == phone)
+        )
+    if person_id is None:
+        raise AppError(404, "not_registered", "这个手机号还没有注册管理系统账号，请先注册")
+    return person_id
+
+
+@router.post("/bindings", response_model=Binding, status_code=201)
+async def bind(body: BindRequest, backend: ServiceBackend) -> Binding:
+    """Link a chat to the person proven by an SMS code to their phone, or by their fresh login token."""
+    if body.token:
+        async with backend.sessions() as session:
+            person_id = await person_for_token(
+                session, system=body.system, token=body.token, now=backend.now()
+            )
+        if person_id is None:
+            raise AppError(401, "unauthorized", "登录已过期，请重新登录")
+    elif body.phone and body.code:
+        person_id = await _person_by_code(backend, body.phone, body.code)
+    else:
+        raise AppError(422, "invalid_input", "缺少手机号或验证码")
+    async with backend.transaction() as session:
+        binding = await session.get(ChatBinding, body.sender_id)
+        if binding is None:
+            session.add(ChatBinding(sender_id=body.sender_id, person_id=person_id, bound_at=backend.now()))
+        else:
+            binding.person_id = person_id
+            binding.bound_at = backend.now()
+    return await _binding(backend, body.sender_id)
+
+
+async def _binding(backend: Backend, sender_id: str) -> Binding:
+    async with backend.sessions() as session:
+        row = (
+            await session.execute(
+                select(Person.name, RegistryAccount.phone)
+                .select_from(ChatBinding)
+                .join(Person, Person.id == ChatBinding.person_id)
+                .outerjoin(RegistryAccount, RegistryAccount.person_id == Person.id)
+                .where(ChatBinding.sender_id == sender_id)
+            )
+        ).first()
+    if row is None:
+        return Binding(bound=False)
+    return Binding(bound=True, name=row.name, masked_phone=mask_phone(row.phone) if row.phone else None)
+
+
+@router.get("/bindings/{sender_id}", response_model=Binding)
+async def read_binding(sender_id: str, backend: ServiceBackend) -> Binding:
+    return await _binding(backend, sender_id)
+
+
+@router.post("/tokens", response_model=Token)
+async def token_for_chat(body: TokenRequest, backend: ServiceBackend) -> Token:
+    """A ten-minute token of `system` for the person this chat is bound to; 403 when it is not bound."""
+    async with backend.transaction() as session:
+        binding = await session.get(ChatBinding, body.sender_id)
+        if binding is None:
+            raise AppError(403, "not_bound", "请先绑定您的账号")
+        token, _expires = await open_session(
+            session,
+            system=body.system,
+            person_id=binding.person_id,
+            now=backend.now(),
+            lifetime=TOKEN_LIFETIME,
+        )
+    return Token(token=token)
+
+
+@router.post("/handoffs", status_code=202)
+async def hand_off(body: HandoffRequest, backend: ServiceBackend) -> dict[str, str]:
+    """Mark the chat as waiting for staff; the assistant answers only 'please wait' until it resumes."""
+    async with backend.transaction() as session:
+        conversation = await session.get(Conversation, body.sender_id)
+        now = backend.now()
+        if conversation is None:
+            session.add(
+                Conversation(
+                    sender_id=body.sender_id,
+                    channel="rest",
+                    status=WAITING_FOR_STAFF,
+                    session_start_event_id=0,
+                    last_event_at=now,
+                    created_at=now,
+                    handoff_requested_at=now,
+                )
+            )
+        else:
+            conversation.status = WAITING_FOR_STAFF
+            conversation.handoff_requested_at = now
+    return {"status": WAITING_FOR_STAFF}

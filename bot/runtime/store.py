@@ -1,0 +1,155 @@
+"""Trackers kept in the database, and one turn at a time per sender.
+
+Within a process an asyncio lock per sender orders turns; on PostgreSQL a transaction-scoped advisory
+lock on the sender does the same across processes. SQLite deployments are single-process, so the
+in-process lock is enough there (and a held write lock would block the backend's own writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.runtime.domain import Domain
+from bot.runtime.tracker import DialogueTracker
+from storage.models import Conversation, ConversationEvent
+
+WAITING_FOR_STAFF = "waiting_for_staff"
+BOT = "bot"
+
+
+def _lock_key(sender_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(sender_id.encode()).digest()[:8], "big", signed=True)
+
+
+def _storable(event: dict[str, Any]) -> dict[str, Any]:
+    """Files travel in a user message's metadata; the tracker keeps only their name and size."""
+    attachment = (event.get("metadata") or {}).get("attachment")
+    if event.get("event") != "user" or not isinstance(attachment, dict):
+        return event
+    content = attachment.get("content_base64")
+    kept = {
+        "filename": attachment.get("filename"),
+        "size_base64": len(content) if isinstance(content, str) else 0,
+    }
+    return {**event, "metadata": {**event["metadata"], "attachment": kept}}
+
+
+class TrackerStore:
+    def __init__(
+        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], domain: Domain
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.domain = domain
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiters: dict[str, int] = {}
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def locked(self, sender_id: str) -> AsyncIterator[None]:
+        """Exclusive use of one sender's conversation for one turn."""
+        lock = self._locks.setdefault(sender_id, asyncio.Lock())
+        self._waiters[sender_id] = self._waiters.get(sender_id, 0) + 1
+        try:
+            async with lock:
+                if not self._postgres:
+                    yield
+                    return
+                async with self.engine.connect() as conn, conn.begin():
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(sender_id)}
+                    )
+                    yield
+        finally:
+            self._waiters[sender_id] -= 1
+            if not self._waiters[sender_id]:
+                del self._waiters[sender_id]
+                self._locks.pop(sender_id, None)
+
+    async def conversation(self, sender_id: str) -> Conversation | None:
+        async with self.sessions() as session:
+            return await session.get(Conversation, sender_id)
+
+    async def load(self, sender_id: str) -> tuple[DialogueTracker, Conversation | None]:
+        """The tracker of the current session (older sessions stay stored but are not replayed)."""
+        async with self.sessions() as session:
+            conversation = await session.get(Conversation, sender_id)
+            events: list[dict[str, Any]] = []
+            if conversation is not None:
+                rows = await session.scalars(
+                    select(ConversationEvent.data)
+                    .where(
+                        ConversationEvent.sender_id == sender_id,
+                        ConversationEvent.id >= conversation.session_start_event_id,
+                    )
+                    .order_by(ConversationEvent.id)
+                )
+                events = [json.loads(row) for row in rows]
+        return DialogueTracker(sender_id=sender_id, domain=self.domain, events=events), conversation
+
+    async def save(self, tracker: DialogueTracker, *, channel: str, now: datetime) -> None:
+        """Append this turn's events; a new session moves the replay start to its first event."""
+        if not tracker.new_events:
+            return
+        async with self.sessions() as session, session.begin():
+            conversation = await session.get(Conversation, tracker.sender_id)
+            if conversation is None:
+                conversation = Conversation(
+                    sender_id=tracker.sender_id,
+                    channel=channel,
+                    status=BOT,
+                    session_start_event_id=0,
+                    last_event_at=now,
+                    created_at=now,
+                )
+                session.add(conversation)
+                await session.flush()
+            rows = [
+                ConversationEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=str(event.get("event")),
+                    data=json.dumps(_storable(event), ensure_ascii=False),
+                    created_at=now,
+                )
+                for event in tracker.new_events
+            ]
+            session.add_all(rows)
+            await session.flush()
+            values: dict[str, Any] = {"last_event_at": now}
+            for row, event in zip(rows, tracker.new_events, strict=True):
+                if event.get("event") == "session_started":
+                    values["session_start_event_id"] = row.id
+            await session.execute(
+                update(Conversation).where(Conversation.sender_id == tracker.sender_id).values(**values)
+            )
+        tracker.new_events = []
+
+    async def set_status(self, sender_id: str, status: str, *, now: datetime, channel: str = "rest") -> None:
+        """Mark who handles the chat: the assistant, or staff (a hand-off)."""
+        async with self.sessions() as session, session.begin():
+            conversation = await session.get(Conversation, sender_id)
+            if conversation is None:
+                session.add(
+                    Conversation(
+                        sender_id=sender_id,
+                        channel=channel,
+                        status=status,
+                        session_start_event_id=0,
+                        last_event_at=now,
+                        created_at=now,
+                        handoff_requested_at=now if status == WAITING_FOR_STAFF else None,
+                    )
+                )
+                return
+            conversation.status = status
+            if status == WAITING_FOR_STAFF:
+                conversation.handoff_requested_at = now

@@ -1,0 +1,74 @@
+"""What a message means: button payloads (`/intent{"slot": "value"}`) are read here exactly as Rasa
+reads them; free text goes to the NLU (nlu/) when it is available."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Protocol
+
+PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w\-]*)(?P<entities>\{.*\})?\s*$", re.DOTALL)
+FALLBACK_INTENT = "nlu_fallback"
+UNKNOWN_PAYLOAD_INTENT = "unknown_payload"
+
+
+class Interpreter(Protocol):
+    async def parse(self, text: str) -> dict[str, Any]:
+        """Rasa's /model/parse answer for `text`."""
+
+
+def _parse(text: str, intent: str, confidence: float, entities: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities,
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+    }
+
+
+def parse_payload(text: str, known_intents: frozenset[str]) -> dict[str, Any] | None:
+    """A payload's intent and entities, or None when `text` is not a payload at all.
+
+    A payload naming an intent the domain lacks, or with broken JSON, is understood as nothing
+    (it falls back), never as something else."""
+    match = PAYLOAD.match(text.strip())
+    if match is None:
+        return None
+    intent = match.group("intent")
+    entities: list[dict[str, Any]] = []
+    raw = match.group("entities")
+    if raw:
+        try:
+            values = json.loads(raw)
+        except json.JSONDecodeError:
+            return _parse(text, UNKNOWN_PAYLOAD_INTENT, 1.0, [])
+        if not isinstance(values, dict):
+            return _parse(text, UNKNOWN_PAYLOAD_INTENT, 1.0, [])
+        for name, value in values.items():
+            if isinstance(value, str | int | float) and len(str(value)) <= 100:
+                entities.append(
+                    {"entity": str(name), "value": str(value), "start": 0, "end": 0, "extractor": "payload"}
+                )
+    if intent not in known_intents:
+        return _parse(text, UNKNOWN_PAYLOAD_INTENT, 1.0, [])
+    return _parse(text, intent, 1.0, entities)
+
+
+class NoInterpreter:
+    """Until a model is there, free text is not understood (forms still take typed values)."""
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        return _parse(text, FALLBACK_INTENT, 0.0, [])
+
+
+def load_interpreter(settings: Any) -> Interpreter:
+    """The NLU of nlu/ when it offers `load_interpreter`, else `NoInterpreter`."""
+    try:
+        import nlu
+    except ImportError:  # pragma: no cover - nlu/ always ships with the project
+        return NoInterpreter()
+    loader = getattr(nlu, "load_interpreter", None)
+    if loader is None:
+        return NoInterpreter()
+    interpreter: Interpreter = loader(settings)
+    return interpreter

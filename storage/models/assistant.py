@@ -1,0 +1,52 @@
+"""The assistant's memory: each chat's Rasa events (the tracker), its state, and which person a chat is
+bound to. Events are appended, never rewritten, so a crash mid-turn loses at most that turn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+from storage.types import UTCDateTime, utcnow
+
+
+class Conversation(Base):
+    """One chat (a sender id of one channel): where its current session starts and who handles it."""
+
+    __tablename__ = "assistant_conversations"
+
+    sender_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), default="rest")
+    status: Mapped[str] = mapped_column(String(20), default="bot")  # bot | waiting_for_staff
+    session_start_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handoff_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversationEvent(Base):
+    """One Rasa event of a chat, as the JSON Rasa itself would store."""
+
+    __tablename__ = "assistant_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    sender_id: Mapped[str] = mapped_column(
+        ForeignKey("assistant_conversations.sender_id", ondelete="CASCADE"), index=True
+    )
+    type_name: Mapped[str] = mapped_column(String(40))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatBinding(Base):
+    """A chat proven, by an SMS code to the account's phone, to belong to this person."""
+
+    __tablename__ = "assistant_bindings"
+
+    sender_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
