@@ -1,7 +1,7 @@
 """HTTP routes of the documents part.
 
-- `/api/documents/me/...`: the logged-in trainee (管理系统 bearer token) renews or downloads their
-  e-certificate and gets a signed download link;
+- `/api/documents/me/...`: the logged-in trainee renews or downloads their e-certificate (管理系统
+  bearer token) or gets their training proof (继续教育平台 token, or the 管理系统 one), as signed links;
 - `/downloads/{token}`: the PDF itself, for anyone holding an unexpired signed link (no login);
 - `/verify/{code}`: the public verification page of a QR code, `/api/documents/verify/{code}` as JSON;
 - `/api/admin/documents/...`: revocation, with the admin token.
@@ -19,17 +19,20 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from services.context import Backend, get_backend
-from services.documents import ecerts
+from services.documents import ecerts, proofs
 from services.documents.config import get_document_settings
 from services.documents.ecert_pdf import render_e_certificate
 from services.documents.links import DownloadLink, download_link, read_download_token, verify_url
+from services.documents.proof_pdf import render_training_proof
 from services.documents.verification import STATUS_WORDS, look_up, not_found_page, page
 from services.errors import AppError
 from services.registry.accounts import SYSTEM as REGISTRY
 from services.security import authenticated_person, require_admin
-from storage.models.documents import DocumentStatus, ECertificate
+from storage.models.documents import DocumentStatus, ECertificate, TrainingProof
 
 ECERT = "ecert"
+PROOF = "proof"
+LEARNING = "learning"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 BackendDep = Annotated[Backend, Depends(get_backend)]
@@ -41,6 +44,17 @@ async def registry_person(backend: BackendDep, authorization: Annotated[str | No
 
 
 RegistryPerson = Annotated[int, Depends(registry_person)]
+
+
+async def either_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
+    """A 继续教育平台 token (where 打印证书 lives) or a 管理系统 token of the same person."""
+    try:
+        return await authenticated_person(backend, LEARNING, authorization)
+    except AppError:
+        return await authenticated_person(backend, REGISTRY, authorization)
+
+
+EitherPerson = Annotated[int, Depends(either_person)]
 
 
 class ECertificateOut(BaseModel):
@@ -57,11 +71,26 @@ class ECertificateOut(BaseModel):
     message: str
 
 
+class ProofOut(BaseModel):
+    certificate_number: str
+    position: str
+    cycle_year: int
+    total_hours: float
+    assessment_score: int | None
+    status: str = Field(description="有效 / 已更新 / 已撤销")
+    issued_on: date
+    verify_url: str
+    download_url: str
+    download_expires_at: datetime
+    message: str
+
+
 class VerifiedOut(BaseModel):
     document: str
     holder: str
     certificate_number: str
     position: str
+    cycle_year: int | None
     status: str
     issued_on: date
 
@@ -138,6 +167,34 @@ async def view_certificate(
     )
 
 
+@trainee.post("/me/certificates/{certificate_number}/training-proofs/{cycle_year}", response_model=ProofOut)
+async def training_proof(
+    certificate_number: CertificateNumber,
+    cycle_year: Annotated[int, Path(ge=2000, le=2100)],
+    backend: BackendDep,
+    person_id: EitherPerson,
+) -> ProofOut:
+    """打印证书: the training proof of a cycle, once the hours review and the assessment passed."""
+    issued = await proofs.issue(
+        backend, person_id=person_id, certificate_number=certificate_number, cycle_year=cycle_year
+    )
+    proof = issued.proof
+    link = _link(backend, PROOF, proof.id)
+    return ProofOut(
+        certificate_number=proof.certificate_number,
+        position=proof.position,
+        cycle_year=proof.cycle_year,
+        total_hours=proof.professional_hours + proof.general_hours,
+        assessment_score=proof.assessment_score,
+        status=STATUS_WORDS[proof.status],
+        issued_on=proof.issued_on,
+        verify_url=verify_url(backend.settings, proof.verify_code),
+        download_url=link.url,
+        download_expires_at=link.expires_at,
+        message=f"这是您{proof.cycle_year}年度的学时证明。" + _link_hint(),
+    )
+
+
 @trainee.get("/verify/{code}", response_model=VerifiedOut)
 async def verify_json(code: str, backend: BackendDep) -> VerifiedOut:
     """What the public page shows, as JSON."""
@@ -149,6 +206,7 @@ async def verify_json(code: str, backend: BackendDep) -> VerifiedOut:
         holder=verified.holder,
         certificate_number=verified.certificate_number,
         position=verified.position,
+        cycle_year=verified.cycle_year,
         status=verified.status_word,
         issued_on=verified.issued_on,
     )
@@ -167,9 +225,10 @@ async def verify_page(code: str, backend: BackendDep) -> HTMLResponse:
 
 
 _GONE = {
-    DocumentStatus.SUPERSEDED: "这份电子证书已更新，请回到对话里获取最新版本",
-    DocumentStatus.REVOKED: "这份电子证书已被撤销，不能再下载",
+    DocumentStatus.SUPERSEDED: "这份{0}已更新，请回到对话里获取最新版本",
+    DocumentStatus.REVOKED: "这份{0}已被撤销，不能再下载",
 }
+_BAD_LINK = AppError(404, "bad_link", "下载链接不对，请回到对话里重新获取")
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
@@ -179,21 +238,34 @@ def _pdf_response(data: bytes, filename: str) -> Response:
     )
 
 
+def _refuse_if_gone(status: str, document: str) -> None:
+    if status in _GONE:
+        raise AppError(410, f"document_{status}", _GONE[status].format(document))
+
+
 @public.get("/downloads/{token}", response_class=Response)
 async def download(token: str, backend: BackendDep) -> Response:
     """A PDF behind a signed link; superseded or revoked documents are no longer handed out."""
     ref = read_download_token(backend.settings, token, now=backend.now())
-    if ref.kind != ECERT:
-        raise AppError(404, "bad_link", "下载链接不对，请回到对话里重新获取")
-    async with backend.sessions() as session:
-        ecert = await session.get(ECertificate, ref.document_id)
-    if ecert is None:
-        raise AppError(404, "bad_link", "下载链接不对，请回到对话里重新获取")
-    if ecert.status in _GONE:
-        raise AppError(410, "document_" + ecert.status, _GONE[ecert.status])
-    content = await ecerts.content_of(backend, ecert)
-    data = await asyncio.to_thread(render_e_certificate, content)
-    return _pdf_response(data, f"电子培训合格证-{ecert.certificate_number}-第{ecert.version}版.pdf")
+    if ref.kind == ECERT:
+        async with backend.sessions() as session:
+            ecert = await session.get(ECertificate, ref.document_id)
+        if ecert is None:
+            raise _BAD_LINK
+        _refuse_if_gone(ecert.status, "电子证书")
+        content = await ecerts.content_of(backend, ecert)
+        data = await asyncio.to_thread(render_e_certificate, content)
+        return _pdf_response(data, f"电子培训合格证-{ecert.certificate_number}-第{ecert.version}版.pdf")
+    if ref.kind == PROOF:
+        async with backend.sessions() as session:
+            proof = await session.get(TrainingProof, ref.document_id)
+            status = await proofs.status_of(session, proof) if proof is not None else None
+        if proof is None or status is None:
+            raise _BAD_LINK
+        _refuse_if_gone(status, "学时证明")
+        data = await asyncio.to_thread(render_training_proof, proofs.content_of(backend, proof))
+        return _pdf_response(data, f"学时证明-{proof.certificate_number}-{proof.cycle_year}年度.pdf")
+    raise _BAD_LINK
 
 
 admin = APIRouter(prefix="/api/admin/documents", tags=["管理员 admin"], dependencies=[Depends(require_admin)])

@@ -1,6 +1,7 @@
-"""Settings of the documents part: who is named as training institution, how long download links live.
+"""Settings of the documents part: how long download links live.
 
-Read from `JIANPEI_*` environment variables (and `.env`) like the main settings.
+Read from `JIANPEI_*` environment variables (and `.env`) like the main settings; the institution
+printed on documents is the main settings' `learning_institution` (JIANPEI_LEARNING_INSTITUTION).
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class DocumentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JIANPEI_", env_file=".env", extra="ignore")
 
-    training_institution: str = Field(
-        default="吉林省建设行业继续教育培训中心",
-        max_length=100,
-        description="The training institution printed on e-certificates and training proofs.",
-    )
     download_link_hours: int = Field(
         default=72, ge=1, le=24 * 30, description="How long a signed PDF download link stays valid."
     )

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.context import Backend
-from services.documents.config import get_document_settings
 from services.documents.ecert_pdf import ECertificateContent, YearlyHours
 from services.documents.links import new_verify_code, verify_url
 from services.errors import HELPLINE, AppError
@@ -72,7 +71,7 @@ def _check_eligible(certificate: Certificate, photo: Photo | None) -> None:
         )
 
 
-def _snapshot(certificate: Certificate) -> dict[str, Any]:
+def _snapshot(certificate: Certificate, institution: str) -> dict[str, Any]:
     records: list[HoursRecord] = sorted(certificate.hours_records, key=lambda r: r.cycle_year, reverse=True)
     return {
         "holder_name": certificate.person.name,
@@ -80,7 +79,7 @@ def _snapshot(certificate: Certificate) -> dict[str, Any]:
         "certificate_number": certificate.certificate_number,
         "position": certificate.position,
         "category": certificate.category,
-        "institution": get_document_settings().training_institution,
+        "institution": institution,
         "yearly_hours": [
             {"cycle_year": record.cycle_year, "hours": record.total_hours} for record in records[:YEARS_SHOWN]
         ],
@@ -122,7 +121,7 @@ async def _ensure_current(backend: Backend, person_id: int, certificate_number: 
             raise AppError(
                 409, "e_certificate_revoked", f"这个证书的电子证书已被撤销，如有疑问请拨打客服电话 {HELPLINE}"
             )
-        snapshot = _snapshot(certificate)
+        snapshot = _snapshot(certificate, backend.settings.learning_institution)
         if latest is not None and _shows(latest) == snapshot:
             return Issued(ecert=latest, created=False)
         if latest is not None:

@@ -8,6 +8,7 @@ per process; rendering holds a lock because the parsed font keeps per-document s
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -26,6 +27,7 @@ FONT_FILE = Path(__file__).parent / "fonts" / "DroidSansFallback.ttf"
 INK = Color(0.1, 0.1, 0.1)
 ACCENT = Color(0.55, 0.07, 0.07)
 QUIET_ZONE_MODULES = 4
+_TOKENS = re.compile(r"[A-Za-z0-9*.:/\-]+|.", re.S)
 
 _lock = threading.Lock()
 _font_ready = False
@@ -88,15 +90,21 @@ def centred(canvas: Canvas, centre_x: float, y: float, value: str, **style: obje
     text(canvas, centre_x - text_width(value, size) / 2, y, value, **style)  # type: ignore[arg-type]
 
 
-def wrap(value: str, size: float, width: float) -> list[str]:
-    """Break Chinese text into lines no wider than `width` (any character may end a line)."""
+def wrap(value: str, size: float, width: float, *, keep: tuple[str, ...] = ()) -> list[str]:
+    """Break text into lines no wider than `width`: between any two Chinese characters, but never
+    inside a number, a Latin word or one of the `keep` strings (a certificate number, a name)."""
+    pattern = _TOKENS
+    if keep:
+        kept = "|".join(re.escape(item) for item in sorted(keep, key=len, reverse=True) if item)
+        pattern = re.compile(f"{kept}|{_TOKENS.pattern}", re.S)
     lines: list[str] = []
     current = ""
-    for char in value:
-        if current and text_width(current + char, size) > width:
+    for token in pattern.findall(value):
+        if current and text_width(current + token, size) > width:
             lines.append(current)
-            current = ""
-        current += char
+            current = token.lstrip()
+        else:
+            current += token
     return [*lines, current] if current or not lines else lines
 
 

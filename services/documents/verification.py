@@ -1,7 +1,7 @@
 """The public verification page a document's QR code points to.
 
 It shows the holder's name partly masked, the certificate number, the position, the status and the
-issue date, and nothing more; an unknown code gets 404 and the same page for every unknown code.
+issue date (and, for a training proof, its cycle), and nothing more; every unknown code gets the same 404.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from string import Template
 from sqlalchemy import select
 
 from services.context import Backend
+from services.documents import proofs
 from services.documents.ecert_pdf import chinese_date
 from services.errors import HELPLINE
 from services.identity import mask_name
-from storage.models.documents import DocumentStatus, ECertificate
+from storage.models.documents import DocumentStatus, ECertificate, TrainingProof
 
 STATUS_WORDS = {
     DocumentStatus.VALID: "有效",
@@ -26,7 +27,7 @@ STATUS_WORDS = {
 }
 STATUS_NOTES = {
     DocumentStatus.VALID: "这份证书真实有效。",
-    DocumentStatus.SUPERSEDED: "这份证书已被更新的版本取代，请以持证人出示的最新电子证书为准。",
+    DocumentStatus.SUPERSEDED: "这份证书已被更新的版本取代，请以持证人出示的最新版本为准。",
     DocumentStatus.REVOKED: "这份证书已被撤销，不再有效。",
 }
 
@@ -40,6 +41,7 @@ class Verified:
     status: str
     status_word: str
     issued_on: date
+    cycle_year: int | None = None
 
 
 async def look_up(backend: Backend, code: str) -> Verified | None:
@@ -47,17 +49,30 @@ async def look_up(backend: Backend, code: str) -> Verified | None:
         return None
     async with backend.sessions() as session:
         ecert = await session.scalar(select(ECertificate).where(ECertificate.verify_code == code))
-    if ecert is None:
-        return None
-    return Verified(
-        document="电子培训合格证",
-        holder=mask_name(ecert.holder_name),
-        certificate_number=ecert.certificate_number,
-        position=ecert.position,
-        status=ecert.status,
-        status_word=STATUS_WORDS[ecert.status],
-        issued_on=ecert.issued_on,
-    )
+        if ecert is not None:
+            return Verified(
+                document="电子培训合格证",
+                holder=mask_name(ecert.holder_name),
+                certificate_number=ecert.certificate_number,
+                position=ecert.position,
+                status=ecert.status,
+                status_word=STATUS_WORDS[ecert.status],
+                issued_on=ecert.issued_on,
+            )
+        proof = await session.scalar(select(TrainingProof).where(TrainingProof.verify_code == code))
+        if proof is None:
+            return None
+        status = await proofs.status_of(session, proof)
+        return Verified(
+            document="学时证明",
+            holder=mask_name(proof.holder_name),
+            certificate_number=proof.certificate_number,
+            position=proof.position,
+            status=status,
+            status_word=STATUS_WORDS[status],
+            issued_on=proof.issued_on,
+            cycle_year=proof.cycle_year,
+        )
 
 
 _PAGE = Template("""<!doctype html>
@@ -92,8 +107,10 @@ def page(verified: Verified) -> str:
         ("姓名", verified.holder),
         ("证书编号", verified.certificate_number),
         ("岗位名称", verified.position),
-        ("发证日期", chinese_date(verified.issued_on)),
     ]
+    if verified.cycle_year is not None:
+        rows.append(("培训周期", f"{verified.cycle_year}年度"))
+    rows.append(("发证日期", chinese_date(verified.issued_on)))
     items = "\n".join(f"<dt>{html.escape(label)}</dt><dd>{html.escape(value)}</dd>" for label, value in rows)
     status = f'<dt>状态</dt><dd class="status {verified.status}">{html.escape(verified.status_word)}</dd>'
     body = (

@@ -50,14 +50,20 @@ class ECertificate(Base):
 
 
 class TrainingProof(Base):
-    """A training proof (学时证明) of one reviewed enrolment; 学时清零 of the enrolment revokes it."""
+    """A training proof (学时证明) of one reviewed enrolment.
+
+    It stands while the review it was issued on stands: `reviewed_at` still the enrolment's and no
+    学时清零 since (`clearances_seen` is how many the enrolment had when the proof was issued).
+    """
 
     __tablename__ = "training_proofs"
+    __table_args__ = (UniqueConstraint("enrolment_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(
         ForeignKey("learning_enrolments.id", ondelete="CASCADE"), index=True
     )
+    version: Mapped[int] = mapped_column(Integer)
     verify_code: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=DocumentStatus.VALID)
     holder_name: Mapped[str] = mapped_column(String(50))
@@ -72,6 +78,8 @@ class TrainingProof(Base):
     general_hours: Mapped[float] = mapped_column(Float)
     general_exempt: Mapped[bool] = mapped_column(Boolean, default=False)
     assessment_score: Mapped[int | None] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clearances_seen: Mapped[int] = mapped_column(Integer, default=0)
     issued_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pymupdf
 import zxingcpp
@@ -29,3 +30,10 @@ def embedded_fonts(data: bytes) -> list[tuple[str, str]]:
     """(font name, file extension) of each font in the PDF; an empty extension means not embedded."""
     with pymupdf.open(stream=data, filetype="pdf") as document:
         return [(font[3], font[1]) for page in document for font in page.get_fonts()]
+
+
+def page_status(html: str) -> str:
+    """The status word the verification page shows (有效 / 已更新 / 已撤销)."""
+    found = re.search(r'<dd class="status [a-z]+">([^<]+)</dd>', html)
+    assert found, "the page shows a status"
+    return found.group(1)

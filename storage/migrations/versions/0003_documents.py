@@ -52,6 +52,7 @@ def upgrade() -> None:
         "training_proofs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("verify_code", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("holder_name", sa.String(length=50), nullable=False),
@@ -65,6 +66,8 @@ def upgrade() -> None:
         sa.Column("general_hours", sa.Float(), nullable=False),
         sa.Column("general_exempt", sa.Boolean(), nullable=False),
         sa.Column("assessment_score", sa.Integer(), nullable=True),
+        sa.Column("reviewed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("clearances_seen", sa.Integer(), nullable=False),
         sa.Column("issued_on", sa.Date(), nullable=False),
         sa.Column("issued_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_changed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -76,6 +79,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_training_proofs")),
+        sa.UniqueConstraint("enrolment_id", "version", name=op.f("uq_training_proofs_enrolment_id")),
         sa.UniqueConstraint("verify_code", name=op.f("uq_training_proofs_verify_code")),
     )
     with op.batch_alter_table("training_proofs", schema=None) as batch_op:
