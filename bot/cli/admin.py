@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bot.cli import learning as learning_commands
 from bot.cli.common import run_with_backend
 from bot.cli.documents import revoke_certificate
 from services.context import Backend
@@ -104,3 +105,6 @@ def demo_data() -> None:
         f"演示数据已载入：证书新增{result.created}、更新{result.updated}、未变{result.unchanged}；"
         f"新开账号{loaded.accounts_created}"
     )
+
+
+learning_commands.register(admin_app)

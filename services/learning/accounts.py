@@ -1,0 +1,182 @@
+"""The platform's own accounts: registration verified by an SMS code, login, password change.
+
+Login is the ID number and the first password the phone number, as on the management system. On
+login the person's certificates are pulled from the registry (same database), so a certificate the
+authority uploads later shows up at the next login.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.auth import check_new_password, hash_password, open_session, verify_password
+from services.context import Backend
+from services.errors import HELPLINE, AppError
+from services.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
+from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code
+from storage.models import Certificate, LearningAccount, LearningCertificate, Person
+
+SYSTEM = "learning"
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except InvalidIdentity as exc:
+        raise AppError(422, "invalid_phone", str(exc)) from None
+
+
+async def send_registration_code(backend: Backend, *, phone: str) -> datetime:
+    """Text a registration code; returns when the next one may be asked for."""
+    clean_phone = _phone(phone)
+    async with backend.transaction() as session:
+        if await session.scalar(select(LearningAccount.id).where(LearningAccount.phone == clean_phone)):
+            raise _phone_taken()
+        return await send_code(
+            session,
+            backend.sms,
+            phone=clean_phone,
+            purpose=Purpose.REGISTER_LEARNING,
+            policy=CodePolicy.from_settings(backend.settings),
+            secret=backend.settings.secret_key,
+            now=backend.now(),
+        )
+
+
+def _phone_taken() -> AppError:
+    return AppError(409, "phone_taken", "这个手机号已经注册过继续教育平台了，一个手机号只能注册一个账号")
+
+
+async def register(backend: Backend, *, name: str, id_number: str, phone: str, code: str) -> LearningAccount:
+    """Create the platform account once the SMS code matches; a wrong code is counted even so."""
+    now = backend.now()
+    try:
+        clean_name = validate_name(name)
+        clean_id = parse_id_number(id_number, today=now.date()).value
+    except InvalidIdentity as exc:
+        raise AppError(422, "invalid_identity", str(exc)) from None
+    clean_phone = _phone(phone)
+    password_hash = await hash_password(clean_phone)
+    verdict = Verdict.OK
+    try:
+        async with backend.transaction() as session:
+            person = await session.scalar(select(Person).where(Person.id_number == clean_id))
+            if person is not None and person.name != clean_name:
+                raise AppError(422, "name_mismatch", "姓名和身份证号对不上，请填写身份证上的真实姓名")
+            if person is not None and await session.scalar(
+                select(LearningAccount.id).where(LearningAccount.person_id == person.id)
+            ):
+                raise AppError(
+                    409,
+                    "id_number_taken",
+                    f"这个身份证号已经注册过继续教育平台了，请直接登录；忘了密码请拨打客服电话 {HELPLINE}",
+                )
+            if await session.scalar(select(LearningAccount.id).where(LearningAccount.phone == clean_phone)):
+                raise _phone_taken()
+            verdict = await check_code(
+                session,
+                phone=clean_phone,
+                purpose=Purpose.REGISTER_LEARNING,
+                code=code,
+                policy=CodePolicy.from_settings(backend.settings),
+                secret=backend.settings.secret_key,
+                now=now,
+            )
+            if verdict is Verdict.OK:
+                if person is None:
+                    person = Person(id_number=clean_id, name=clean_name, created_at=now, updated_at=now)
+                    session.add(person)
+                    await session.flush()
+                account = LearningAccount(
+                    person_id=person.id,
+                    phone=clean_phone,
+                    password_hash=password_hash,
+                    must_change_password=True,
+                    failed_logins=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(account)
+    except IntegrityError:
+        raise AppError(409, "already_registered", "这个身份证号或手机号已经注册过了，请直接登录") from None
+    # A wrong code was counted by the committed transaction above; only now is it reported.
+    raise_for(verdict)
+    return account
+
+
+async def pull_certificates(session: AsyncSession, account: LearningAccount, *, now: datetime) -> int:
+    """Bring the person's registry certificates into the account; returns how many were new."""
+    known = set(
+        await session.scalars(
+            select(LearningCertificate.certificate_id).where(LearningCertificate.account_id == account.id)
+        )
+    )
+    certificate_ids = await session.scalars(
+        select(Certificate.id).where(Certificate.person_id == account.person_id).order_by(Certificate.id)
+    )
+    new = [cid for cid in certificate_ids if cid not in known]
+    for certificate_id in new:
+        session.add(LearningCertificate(account_id=account.id, certificate_id=certificate_id, pulled_at=now))
+    account.certificates_pulled_at = now
+    return len(new)
+
+
+async def login(backend: Backend, *, login_name: str, password: str) -> tuple[str, LearningAccount, int]:
+    """A session token for the ID number and password, the account and how many certificates were pulled."""
+    now = backend.now()
+    settings = backend.settings
+    failure: AppError | None = None
+    pulled = 0
+    token = ""
+    async with backend.transaction() as session:
+        account = await session.scalar(
+            select(LearningAccount).join(Person).where(Person.id_number == login_name.strip().upper())
+        )
+        if account is not None and account.locked_until is not None and account.locked_until > now:
+            minutes = int((account.locked_until - now).total_seconds() // 60) + 1
+            raise AppError(423, "account_locked", f"密码输错次数太多，账号已锁定，请{minutes}分钟后再试")
+        if account is None:
+            await verify_password(None, password)
+            failure = AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
+        elif not await verify_password(account.password_hash, password):
+            account.failed_logins += 1
+            left = settings.max_login_failures - account.failed_logins
+            failure = AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
+            if left <= 0:
+                account.failed_logins = 0
+                account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+                failure = AppError(
+                    423, "account_locked", f"密码输错次数太多，账号已锁定{settings.lockout_minutes}分钟"
+                )
+        else:
+            account.failed_logins = 0
+            account.locked_until = None
+            pulled = await pull_certificates(session, account, now=now)
+            token, _ = await open_session(
+                session,
+                system=SYSTEM,
+                person_id=account.person_id,
+                now=now,
+                lifetime=timedelta(hours=settings.session_hours),
+            )
+    # The counted failure is committed above before it is reported.
+    if failure is not None:
+        raise failure
+    assert account is not None
+    return token, account, pulled
+
+
+async def change_password(
+    session: AsyncSession, account: LearningAccount, *, id_number: str, old_password: str, new_password: str
+) -> None:
+    if not await verify_password(account.password_hash, old_password):
+        raise AppError(401, "bad_credentials", "原密码不对")
+    if new_password == old_password:
+        raise AppError(422, "weak_password", "新密码不能和原密码一样")
+    check_new_password(new_password, phone=account.phone, id_number=id_number)
+    account.password_hash = await hash_password(new_password)
+    account.must_change_password = False

@@ -1,0 +1,267 @@
+"""Watching a course with no skipping: sessions and the player's heartbeats.
+
+A trainee has at most one active session; starting one ends the others, and their later
+heartbeats are refused as a concurrent session. A heartbeat is judged by `rules.judge`; accepted
+ones move the credited position with conditional updates (the session's last sequence number and
+the course's credited seconds must still be what was read), so two copies of one report sent at once
+credit once. Every refused report is stored with its reason, in its own transaction, before the
+refusal is answered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.context import Backend
+from services.errors import AppError
+from services.learning import completion
+from services.learning.enrolment import account_of, blocking_enrolment, load_enrolment
+from services.learning.rules import HeartbeatPolicy, Refusal, Report, SessionState, judge
+from storage.models import Course, Enrolment, EnrolmentCourse, RejectedReport, WatchSession
+
+CONFLICT = Refusal(reason="replayed", status=409, message="这条学习进度已经上报过了")
+NOT_YOURS = Refusal(reason="not_your_session", status=403, message="这不是您的学习记录，不能上报进度")
+
+
+@dataclass(frozen=True)
+class Started:
+    session: WatchSession
+    course: EnrolmentCourse
+    media: str
+    resume_at: float
+
+
+@dataclass(frozen=True)
+class Beat:
+    credited_seconds: float
+    duration_seconds: int
+    course_completed: bool
+    all_courses_completed: bool
+    free_replay: bool
+
+
+async def start_session(backend: Backend, *, person_id: int, enrolment_id: int, seq: int) -> Started:
+    """Begin (or resume) watching course `seq` of an enrolment; ends the trainee's other sessions."""
+    now = backend.now()
+    async with backend.transaction() as session:
+        await account_of(session, person_id, lock=True)
+        enrolment = await load_enrolment(session, person_id, enrolment_id)
+        course = next((item for item in enrolment.courses if item.seq == seq), None)
+        if course is None:
+            raise AppError(404, "course_not_found", "这个课程订单里没有这门课")
+        free_replay = enrolment.courses_completed_at is not None
+        if not free_replay:
+            if course.completed_at is not None:
+                raise AppError(
+                    409, "course_finished", "这门课已经学完了，请学下一门；全部课程学完后可以随意回看"
+                )
+            blocker = await blocking_enrolment(session, enrolment)
+            if blocker is not None:
+                raise AppError(
+                    409,
+                    "study_order",
+                    f"请先学完先报名的{blocker.certificate.position}证书（{blocker.cycle_year}年度）的课程",
+                )
+        await session.execute(
+            update(WatchSession)
+            .where(WatchSession.person_id == person_id, WatchSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason="replaced")
+        )
+        resume_at = 0.0 if free_replay else course.credited_seconds
+        watch = WatchSession(
+            public_id=secrets.token_hex(16),
+            person_id=person_id,
+            enrolment_course_id=course.id,
+            free_replay=free_replay,
+            started_at=now,
+            start_position=resume_at,
+            credited_in_session=0.0,
+            last_seq=0,
+            last_position=resume_at,
+            last_report_at=now,
+        )
+        session.add(watch)
+        media = await session.scalar(select(Course.media).where(Course.id == course.course_id))
+    assert media is not None
+    return Started(session=watch, course=course, media=media, resume_at=resume_at)
+
+
+async def _record_refusal(
+    backend: Backend,
+    refusal: Refusal,
+    *,
+    person_id: int,
+    session_id: int | None,
+    report: Report,
+    credited: float | None,
+    now: datetime,
+) -> AppError:
+    async with backend.transaction() as session:
+        session.add(
+            RejectedReport(
+                person_id=person_id,
+                session_id=session_id,
+                reason=refusal.reason,
+                seq=report.seq,
+                reported_position=report.position if abs(report.position) < 1e12 else None,
+                credited_position=credited,
+                detail=refusal.message[:200],
+                created_at=now,
+            )
+        )
+    return AppError(refusal.status, refusal.reason, refusal.message)
+
+
+async def heartbeat(backend: Backend, *, person_id: int, public_id: str, report: Report) -> Beat:
+    """Judge one report of the player; credit it, or store and answer the refusal."""
+    now = backend.now()
+    policy = HeartbeatPolicy.from_settings(backend.settings)
+    refusal: Refusal | None = None
+    session_id: int | None = None
+    credited: float | None = None
+    async with backend.transaction() as session:
+        row = (
+            await session.execute(
+                select(
+                    WatchSession.id,
+                    WatchSession.person_id,
+                    WatchSession.enrolment_course_id,
+                    WatchSession.free_replay,
+                    WatchSession.started_at,
+                    WatchSession.credited_in_session,
+                    WatchSession.last_seq,
+                    WatchSession.last_report_at,
+                    WatchSession.ended_at,
+                    EnrolmentCourse.enrolment_id,
+                    EnrolmentCourse.duration_seconds,
+                    EnrolmentCourse.credited_seconds,
+                    EnrolmentCourse.completed_at,
+                )
+                .join(EnrolmentCourse, EnrolmentCourse.id == WatchSession.enrolment_course_id)
+                .where(WatchSession.public_id == public_id)
+            )
+        ).one_or_none()
+        if row is None:
+            raise AppError(404, "session_not_found", "没有找到这次学习，请重新打开课程")
+        session_id = row.id
+        if row.person_id != person_id:
+            refusal = NOT_YOURS
+        else:
+            credited = row.credited_seconds
+            state = SessionState(
+                ended=row.ended_at is not None,
+                free_replay=row.free_replay,
+                course_complete=row.completed_at is not None,
+                duration=float(row.duration_seconds),
+                credited=row.credited_seconds,
+                last_seq=row.last_seq,
+                last_report_at=row.last_report_at,
+                started_at=row.started_at,
+                credited_in_session=row.credited_in_session,
+            )
+            verdict = judge(state, report, now=now, policy=policy)
+            if isinstance(verdict, Refusal):
+                refusal = verdict
+            else:
+                beat = await _credit(session, backend, row, report, verdict.position, verdict.gained, now)
+                if beat is None:
+                    refusal = CONFLICT
+                    await session.rollback()
+                else:
+                    return beat
+    assert refusal is not None
+    raise await _record_refusal(
+        backend,
+        refusal,
+        person_id=person_id,
+        session_id=session_id,
+        report=report,
+        credited=credited,
+        now=now,
+    )
+
+
+async def _credit(
+    session: AsyncSession,
+    backend: Backend,
+    row: Any,  # the row of columns selected in `heartbeat`
+    report: Report,
+    position: float,
+    gained: float,
+    now: datetime,
+) -> Beat | None:
+    """Apply an accepted report; None when a concurrent copy of it got there first."""
+    duration = int(row.duration_seconds)
+    completes = not row.free_replay and position >= duration
+    session_values: dict[str, object] = {
+        "last_seq": report.seq,
+        "last_position": report.position if row.free_replay else position,
+        "last_report_at": now,
+        "credited_in_session": WatchSession.credited_in_session + gained,
+    }
+    if completes:
+        session_values.update(ended_at=now, end_reason="completed")
+    moved = await session.execute(
+        update(WatchSession)
+        .where(
+            WatchSession.id == row.id,
+            WatchSession.last_seq == row.last_seq,
+            WatchSession.ended_at.is_(None),
+        )
+        .values(**session_values)
+    )
+    if _rowcount(moved) != 1:
+        return None
+    all_done = False
+    if not row.free_replay:
+        course_values: dict[str, object] = {"credited_seconds": position}
+        if completes:
+            course_values["completed_at"] = now
+        moved = await session.execute(
+            update(EnrolmentCourse)
+            .where(
+                EnrolmentCourse.id == row.enrolment_course_id,
+                EnrolmentCourse.credited_seconds == row.credited_seconds,
+                EnrolmentCourse.completed_at.is_(None),
+            )
+            .values(**course_values)
+        )
+        if _rowcount(moved) != 1:
+            return None
+        if completes:
+            all_done = await _finish_course(session, backend, row.enrolment_id, now)
+    return Beat(
+        credited_seconds=position,
+        duration_seconds=duration,
+        course_completed=completes or row.completed_at is not None,
+        all_courses_completed=all_done or bool(row.free_replay),
+        free_replay=bool(row.free_replay),
+    )
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def _finish_course(session: AsyncSession, backend: Backend, enrolment_id: int, now: datetime) -> bool:
+    """After a course completes: when it was the last one, mark the order's courses complete."""
+    enrolment = await session.get(Enrolment, enrolment_id, with_for_update=True, populate_existing=True)
+    assert enrolment is not None
+    open_courses = await session.scalar(
+        select(EnrolmentCourse.id)
+        .where(EnrolmentCourse.enrolment_id == enrolment_id, EnrolmentCourse.completed_at.is_(None))
+        .limit(1)
+    )
+    if open_courses is not None:
+        return False
+    if enrolment.courses_completed_at is None:
+        enrolment.courses_completed_at = now
+        await session.flush()
+        await completion.review_if_ready(session, backend, enrolment_id)
+    return True
