@@ -10,9 +10,8 @@ from pathlib import Path
 
 import typer
 
-from services.photos import GUIDANCE, FixOutcome, Report, check_photo, fix_photo
+from services.photos import BOTH_BACKGROUNDS, GUIDANCE, WHITE_ONLY, FixOutcome, Report, check_photo, fix_photo
 from services.photos.loading import MAX_FILE_BYTES
-from services.photos.measures import Background
 
 photo_app = typer.Typer(help="照片校验与自动修正 / ID photo check and repair.", no_args_is_help=True)
 
@@ -37,7 +36,7 @@ def check(
         raise typer.BadParameter(f"目录不存在 / no such folder: {fix.parent}", param_hint="--fix")
     with file.open("rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)
-    backgrounds: tuple[Background, ...] = ("white",) if white_only else ("white", "blue")
+    backgrounds = WHITE_ONLY if white_only else BOTH_BACKGROUNDS
     if fix is None:
         report = check_photo(data, backgrounds=backgrounds)
         _print(report, None, None, as_json)

@@ -4,7 +4,7 @@
 mend it; the `*_async` forms run the CPU work in a worker thread for the API.
 """
 
-from services.photos.check import BOTH_BACKGROUNDS, Report, check_photo, check_photo_async
+from services.photos.check import BOTH_BACKGROUNDS, WHITE_ONLY, Report, check_photo, check_photo_async
 from services.photos.fix import Fixed, FixOutcome, fix_photo, fix_photo_async
 from services.photos.problems import CODES, GUIDANCE, MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH, Problem
 
@@ -15,6 +15,7 @@ __all__ = [
     "MAX_BYTES",
     "TARGET_HEIGHT",
     "TARGET_WIDTH",
+    "WHITE_ONLY",
     "FixOutcome",
     "Fixed",
     "Problem",

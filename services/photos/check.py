@@ -21,6 +21,7 @@ from services.photos.problems import CODES, MAX_BYTES, TARGET_HEIGHT, TARGET_WID
 
 CHECK_LONG_SIDE = 1024
 BOTH_BACKGROUNDS: tuple[Background, ...] = ("white", "blue")
+WHITE_ONLY: tuple[Background, ...] = ("white",)  # the management system's rule
 # Other faces smaller than this share of the main face's height are prints, badges or noise.
 OTHER_FACE_MIN_SHARE = 0.35
 _TURNS = (1, 3, 2)  # quarter turns (numpy rot90) tried when no upright face is found
@@ -73,9 +74,12 @@ class Report:
         return "\n".join(p.message for p in self.problems)
 
 
-def check_photo(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> Report:
-    """Check `data` against both systems' rules (`backgrounds` narrows the accepted colours)."""
-    return report_of(analyse(data, backgrounds=backgrounds))
+def check_photo(
+    data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS, max_bytes: int = MAX_BYTES
+) -> Report:
+    """Check `data` against both systems' rules; `backgrounds` and `max_bytes` can only be narrowed
+    (the management system alone wants white)."""
+    return report_of(analyse(data, backgrounds=backgrounds, max_bytes=max_bytes))
 
 
 def report_of(analysis: Analysis) -> Report:
@@ -89,17 +93,22 @@ def report_of(analysis: Analysis) -> Report:
     )
 
 
-async def check_photo_async(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> Report:
+async def check_photo_async(
+    data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS, max_bytes: int = MAX_BYTES
+) -> Report:
     """`check_photo` in a worker thread, so the event loop keeps serving."""
-    return await asyncio.to_thread(check_photo, data, backgrounds=backgrounds)
+    return await asyncio.to_thread(check_photo, data, backgrounds=backgrounds, max_bytes=max_bytes)
 
 
 def analyse(
-    data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS, long_side: int = CHECK_LONG_SIDE
+    data: bytes,
+    *,
+    backgrounds: Collection[Background] = BOTH_BACKGROUNDS,
+    max_bytes: int = MAX_BYTES,
 ) -> Analysis:
     analysis = Analysis(size_bytes=len(data), loaded=None)
     try:
-        loaded = load(data, long_side=long_side)
+        loaded = load(data, long_side=CHECK_LONG_SIDE)
     except Unusable as refusal:
         analysis.problems = [refusal.problem]
         return analysis
@@ -107,14 +116,10 @@ def analyse(
     found: list[Problem] = []
     if loaded.format_faults:
         found.append(Problem("format", "；".join(loaded.format_faults), fixable=True))
-    if len(data) > MAX_BYTES:
-        found.append(
-            Problem(
-                "file_size",
-                f"照片有 {len(data):,} 字节，不能超过 {MAX_BYTES:,} 字节（约 29KB）",
-                fixable=True,
-            )
-        )
+    limit = min(max_bytes, MAX_BYTES)
+    if len(data) > limit:
+        message = f"照片有 {len(data):,} 字节，不能超过 {limit:,} 字节（约 {limit // 1024}KB）"
+        found.append(Problem("file_size", message, fixable=True))
     faces = detect(loaded.rgb)
     if not faces:
         faces = _find_turned_face(analysis, loaded)
@@ -149,7 +154,7 @@ def _judge_faces(
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     face = faces[0] if faces else None
     analysis.face = face
-    reading = measures.read_background(rgb, face)
+    reading = measures.read_background(rgb, faces)
     analysis.background = reading
     background_ok = _judge_background(reading, backgrounds, found)
     if measures.is_grayscale(rgb):

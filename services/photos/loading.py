@@ -152,7 +152,7 @@ def _to_rgb(image: Image.Image, faults: list[str]) -> Image.Image:
     has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa")
     if has_alpha or (image.mode in ("P", "L", "RGB") and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        if rgba.getextrema()[3][0] < 255:
+        if int(np.asarray(rgba)[..., 3].min()) < 255:
             faults.append("照片有透明的部分，要换成实色背景")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")

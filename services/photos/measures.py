@@ -55,25 +55,29 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
-def background_mask(height: int, width: int, face: Face | None) -> np.ndarray:
+def background_mask(height: int, width: int, faces: list[Face]) -> np.ndarray:
     """Where the background should be: around the head above the chin, or the top band and top
-    corners when no face was found."""
+    corners when no face was found. Other people (heads and bodies) are left out."""
     mask = np.zeros((height, width), np.uint8)
-    if face is None:
+    if not faces:
         mask[: max(1, height // 20), :] = 1
         mask[: height // 2, : max(1, width // 12)] = 1
         mask[: height // 2, width - max(1, width // 12) :] = 1
         return mask.astype(bool)
-    mask[: max(0, int(face.y + 0.8 * face.height)), :] = 1
-    centre = (round(face.x + face.width / 2), round(face.y + 0.4 * face.height))
-    axes = (round(0.95 * face.width), round(0.95 * face.height))
-    cv2.ellipse(mask, centre, axes, 0, 0, 360, 0, -1)
+    main = faces[0]
+    mask[: max(0, int(main.y + 0.8 * main.height)), :] = 1
+    for face in faces:
+        centre = (round(face.x + face.width / 2), round(face.y + 0.4 * face.height))
+        axes = (round(0.95 * face.width), round(0.95 * face.height))
+        cv2.ellipse(mask, centre, axes, 0, 0, 360, 0, -1)
+        body_top = max(0, round(face.y + 0.8 * face.height))
+        mask[body_top:, max(0, round(face.x - face.width)) : max(0, round(face.x + 2 * face.width))] = 0
     return mask.astype(bool)
 
 
-def read_background(rgb: np.ndarray, face: Face | None) -> BackgroundReading | None:
+def read_background(rgb: np.ndarray, faces: list[Face]) -> BackgroundReading | None:
     """The background's colour and evenness, or None when too little of it shows to judge."""
-    mask = background_mask(rgb.shape[0], rgb.shape[1], face)
+    mask = background_mask(rgb.shape[0], rgb.shape[1], faces)
     if mask.sum() < MIN_BACKGROUND_PIXELS:
         return None
     samples_rgb = rgb[mask]
