@@ -96,6 +96,8 @@ TOO_FAST = _refuse("faster_than_wall_clock", 409, "学习进度比实际经过�
 
 def judge(state: SessionState, report: Report, *, now: datetime, policy: HeartbeatPolicy) -> Credit | Refusal:
     """Credit the report, or say why not. Nothing is credited beyond what the wall clock allows."""
+    if state.course_complete and not state.free_replay:
+        return FINISHED
     if state.ended:
         return REPLACED
     if report.seq == state.last_seq:
@@ -112,8 +114,6 @@ def judge(state: SessionState, report: Report, *, now: datetime, policy: Heartbe
         return FAST_RATE
     if state.free_replay:
         return Credit(position=state.credited, gained=0.0, completes=False)
-    if state.course_complete:
-        return FINISHED
     gain = min(report.position, state.duration) - state.credited
     if gain < -policy.tolerance:
         return REWIND

@@ -1,0 +1,145 @@
+"""Learning test helpers: a catalog of minute-long courses; trainees who registered over HTTP."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+
+from services.context import Backend
+from services.learning.catalog import DEMO_CATALOG, apply_catalog, read_catalog
+from storage.models import Certificate, Person, SmsMessage
+from tests.people import make_id_number, make_phone
+
+COURSE_SECONDS = 60
+
+
+def write_catalog(folder: Path, *, duration: int = COURSE_SECONDS) -> Path:
+    """The demo catalog with every course `duration` seconds long (the demo videos stand in)."""
+    raw = yaml.safe_load(DEMO_CATALOG.read_text(encoding="utf-8"))
+    for course in raw["courses"]:
+        course["duration"] = duration
+    raw["media_dir"] = str(DEMO_CATALOG.parent / "media")
+    raw["question_bank"] = "questions.yml"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "questions.yml").write_bytes((DEMO_CATALOG.parent / "questions.yml").read_bytes())
+    path = folder / "catalog.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def load_catalog(backend: Backend, path: Path) -> None:
+    catalog = read_catalog(path, backend.settings)
+    async with backend.transaction() as session:
+        await apply_catalog(session, catalog, backend.settings, now=backend.now())
+
+
+@pytest.fixture
+async def catalog(backend: Backend, tmp_path: Path) -> Path:
+    path = write_catalog(tmp_path / "catalog")
+    await load_catalog(backend, path)
+    return path
+
+
+@dataclass
+class Trainee:
+    person_id: int
+    name: str
+    id_number: str
+    phone: str
+    headers: dict[str, str]
+    certificates: list[str]
+
+
+async def add_person(backend: Backend, name: str, certificates: list[tuple[str, str]]) -> tuple[int, str]:
+    """A person the authority uploaded, with certificates (number, position) all 非正常."""
+    id_number = make_id_number()
+    now = backend.now()
+    async with backend.transaction() as session:
+        person = Person(id_number=id_number, name=name, created_at=now, updated_at=now)
+        session.add(person)
+        await session.flush()
+        for number, position in certificates:
+            category = "技能人员" if position.endswith(("工", "司机")) else "专业人员"
+            session.add(
+                Certificate(
+                    person_id=person.id,
+                    certificate_number=number,
+                    position=position,
+                    category=category,
+                    status="非正常",
+                    remark="未按要求完成继续教育",
+                    issued_on=date(2020, 5, 1),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return person.id, id_number
+
+
+async def last_code(backend: Backend, phone: str) -> str:
+    async with backend.sessions() as session:
+        text = await session.scalar(
+            select(SmsMessage.text).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()).limit(1)
+        )
+    assert text is not None
+    match = re.search(r"\d{6}", text)
+    assert match is not None
+    return match.group(0)
+
+
+async def register_and_login(
+    client: httpx.AsyncClient, backend: Backend, name: str, id_number: str
+) -> Trainee:
+    phone = make_phone()
+    sent = await client.post("/api/learning/sms-codes", json={"phone": phone})
+    assert sent.status_code == 202, sent.text
+    code = await last_code(backend, phone)
+    made = await client.post(
+        "/api/learning/accounts", json={"name": name, "id_number": id_number, "phone": phone, "code": code}
+    )
+    assert made.status_code == 201, made.text
+    logged = await client.post("/api/learning/login", json={"login": id_number, "password": phone})
+    assert logged.status_code == 200, logged.text
+    async with backend.sessions() as session:
+        person_id = await session.scalar(select(Person.id).where(Person.id_number == id_number))
+    assert person_id is not None
+    return Trainee(
+        person_id=person_id,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        headers={"Authorization": f"Bearer {logged.json()['token']}"},
+        certificates=[],
+    )
+
+
+_numbers = iter(range(300001, 399999))
+
+
+async def make_trainee(
+    client: httpx.AsyncClient, backend: Backend, positions: tuple[str, ...] = ("机械员",)
+) -> Trainee:
+    numbers = [str(next(_numbers)) for _ in positions]
+    _, id_number = await add_person(backend, "松花江", list(zip(numbers, positions, strict=True)))
+    trainee = await register_and_login(client, backend, "松花江", id_number)
+    trainee.certificates = numbers
+    return trainee
+
+
+async def enrol(
+    client: httpx.AsyncClient, trainee: Trainee, number: str, *, year: int = 2026, package: str = "PKG-JX"
+) -> dict:
+    answer = await client.post(
+        "/api/learning/enrolments",
+        json={"certificate_number": number, "cycle_year": year, "package_code": package},
+        headers=trainee.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
