@@ -171,6 +171,12 @@ async def test_revocation_shows_on_the_page_and_stops_downloads(
     assert (
         await client.post(f"/api/admin/documents/certificates/{number}/revocation", json={"reason": "x"})
     ).status_code in (401, 403)
+    unknown = await client.post(
+        "/api/admin/documents/certificates/吉建培0000000000/revocation",
+        json={"reason": "x"},
+        headers=admin_headers,
+    )
+    assert unknown.status_code == 404 and "还没有换发过电子证书" in unknown.json()["error"]["message"]
 
 
 async def test_links_are_signed_and_expire(

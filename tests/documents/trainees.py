@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import itertools
 from dataclasses import dataclass
 from datetime import date
 
 import httpx
-from PIL import Image
 from sqlalchemy import select
 
 from services.context import Backend
 from storage.models import Certificate, HoursRecord, Person
 from tests.people import make_id_number, make_phone
+from tests.photos.synth import id_photo_jpeg
 
 _numbers = itertools.count(1)
 
@@ -25,20 +24,6 @@ class Trainee:
     phone: str
     person_id: int
     auth: dict[str, str]
-
-
-def portrait() -> bytes:
-    """A 295x413 JPEG with a face-coloured oval, well under the 80 KB the management system allows."""
-    image = Image.new("RGB", (295, 413), (250, 250, 250))
-    pixels = image.load()
-    assert pixels is not None
-    for y in range(90, 300):
-        for x in range(80, 215):
-            if ((x - 147) / 67) ** 2 + ((y - 195) / 105) ** 2 <= 1:
-                pixels[x, y] = (226, 188, 160)
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 async def login(client: httpx.AsyncClient, id_number: str, phone: str) -> dict[str, str]:
@@ -57,7 +42,7 @@ async def registered(
     auth = await login(client, id_number, phone)
     if photo:
         uploaded = await client.put(
-            "/api/registry/me/photo", files={"file": ("me.jpg", portrait(), "image/jpeg")}, headers=auth
+            "/api/registry/me/photo", files={"file": ("me.jpg", id_photo_jpeg(), "image/jpeg")}, headers=auth
         )
         assert uploaded.status_code == 201, uploaded.text
     async with backend.sessions() as session:
