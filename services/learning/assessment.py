@@ -7,6 +7,7 @@ are option letters, so the assistant can drive a paper question by question thro
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -99,7 +100,7 @@ async def start_paper(backend: Backend, *, person_id: int, enrolment_id: int) ->
         if latest is not None and latest.submitted_at is not None:
             ready_at = latest.submitted_at + timedelta(minutes=settings.learning_retry_cooldown_minutes)
             if now < ready_at:
-                minutes = int((ready_at - now).total_seconds() // 60) + 1
+                minutes = max(1, math.ceil((ready_at - now).total_seconds() / 60))
                 raise AppError(429, "retry_too_soon", f"上次考核没有通过，请{minutes}分钟后再考")
         position = enrolment.certificate.position
         pool = [

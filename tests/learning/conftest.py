@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from services.context import Backend
 from services.learning.catalog import DEMO_CATALOG, apply_catalog, read_catalog
-from storage.models import Certificate, Person, SmsMessage
+from storage.models import AssessmentAttempt, Certificate, Person, Question, SmsMessage
+from tests.conftest import FakeClock
 from tests.people import make_id_number, make_phone
 
 COURSE_SECONDS = 60
@@ -143,3 +144,58 @@ async def enrol(
     )
     assert answer.status_code == 201, answer.text
     return answer.json()
+
+
+async def watch_all(client: httpx.AsyncClient, trainee: Trainee, order: dict, clock: FakeClock) -> None:
+    """Watch every course of the order to the end, reporting every 5 seconds as the player does."""
+    for course in order["courses"]:
+        watch = await client.post(
+            f"/api/learning/enrolments/{order['id']}/courses/{course['seq']}/watch", headers=trainee.headers
+        )
+        assert watch.status_code == 201, watch.text
+        session_id, position, seq = watch.json()["session_id"], watch.json()["resume_at"], 0
+        while position < course["duration_seconds"]:
+            clock.advance(seconds=5)
+            seq += 1
+            position = min(position + 5, course["duration_seconds"])
+            beat = await client.post(
+                f"/api/learning/watch/{session_id}/heartbeats",
+                json={"seq": seq, "position": position, "rate": 1},
+                headers=trainee.headers,
+            )
+            assert beat.status_code == 200, beat.text
+
+
+async def correct_answers(backend: Backend, enrolment_id: int) -> list[str]:
+    """The right letters of the open paper's questions, in paper order."""
+    async with backend.sessions() as session:
+        attempt = await session.scalar(
+            select(AssessmentAttempt)
+            .where(AssessmentAttempt.enrolment_id == enrolment_id)
+            .order_by(AssessmentAttempt.id.desc())
+            .limit(1)
+        )
+        assert attempt is not None
+        answers = {q.id: q.answer for q in await session.scalars(select(Question))}
+    return [answers[qid] for qid in attempt.question_ids]
+
+
+async def sit_paper(
+    client: httpx.AsyncClient, backend: Backend, trainee: Trainee, enrolment_id: int, *, right: int
+) -> httpx.Response:
+    """Start a paper and answer it one question at a time, `right` of them correctly; hand it in."""
+    started = await client.post(
+        f"/api/learning/enrolments/{enrolment_id}/assessment", headers=trainee.headers
+    )
+    assert started.status_code == 201, started.text
+    for index, answer in enumerate(await correct_answers(backend, enrolment_id), start=1):
+        given = answer if index <= right else ("B" if answer != "B" else "A")
+        put = await client.put(
+            f"/api/learning/enrolments/{enrolment_id}/assessment/answers/{index}",
+            json={"answer": given},
+            headers=trainee.headers,
+        )
+        assert put.status_code == 200, put.text
+    return await client.post(
+        f"/api/learning/enrolments/{enrolment_id}/assessment/submit", headers=trainee.headers
+    )
