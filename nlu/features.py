@@ -1,0 +1,113 @@
+"""Text to features: the tokens the classifier sees, and TF-IDF weighting that can be replayed at
+parse time from plain arrays (no pickled objects in the model artifact)."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import jieba
+import numpy as np
+from scipy import sparse
+
+from nlu.entities import Entity
+
+# Private-use characters stand for a matched entity, one per entity name (Rasa's RegexFeaturizer
+# gives the same hint as a feature); the classifier then learns "身份证<id>" rather than digits.
+_MASKS = {
+    "id_number": "\ue001",
+    "phone": "\ue002",
+    "certificate_number": "\ue003",
+    "position": "\ue004",
+    "year": "\ue005",
+    "sms_code": "\ue006",
+}
+_OTHER_MASK = "\ue00f"
+_NOISE = re.compile(r"[^\w\ue000-\ue0ff]+|_")
+
+
+def mask_entities(text: str, entities: Sequence[Entity]) -> str:
+    """`text` with each entity span replaced by its mask character (one mask per span)."""
+    pieces: list[str] = []
+    position = 0
+    for entity in sorted(entities, key=lambda e: e.start):
+        if entity.start < position:
+            continue
+        pieces.append(text[position : entity.start])
+        pieces.append(_MASKS.get(entity.entity, _OTHER_MASK))
+        position = entity.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def clean(text: str) -> str:
+    """Lower case, ASCII digits, no punctuation or spaces: 你好，在吗？ and 你好在吗 look alike."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+class Tokenizer:
+    """jieba with the project dictionary, private to this engine (jieba's global state stays untouched)."""
+
+    def __init__(self, dictionary_path: Path | None) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        if dictionary_path is not None and dictionary_path.is_dir():
+            for file in sorted(dictionary_path.glob("*.txt")):
+                self._jieba.load_userdict(str(file))
+
+    def words(self, text: str) -> list[str]:
+        return [word for word in self._jieba.lcut(text, HMM=True) if word.strip()]
+
+
+def char_grams(text: str, low: int, high: int) -> list[str]:
+    padded = f"^{text}$"
+    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+def word_grams(words: list[str], low: int, high: int) -> list[str]:
+    padded = ["^", *words, "$"]
+    grams = []
+    for n in range(low, high + 1):
+        sequence = padded if n > 1 else words
+        grams.extend(" ".join(sequence[i : i + n]) for i in range(len(sequence) - n + 1))
+    return grams
+
+
+class TfidfSpace:
+    """A vocabulary with smoothed IDF, sublinear TF and L2 norm per block (as scikit-learn's
+    TfidfVectorizer(sublinear_tf=True)); small enough to store as arrays and replay in microseconds."""
+
+    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray) -> None:
+        self.vocabulary = vocabulary
+        self.idf = idf
+
+    @classmethod
+    def fit(cls, documents: Sequence[list[str]], min_df: int = 1) -> TfidfSpace:
+        frequency: Counter[str] = Counter()
+        for tokens in documents:
+            frequency.update(set(tokens))
+        terms = sorted(term for term, count in frequency.items() if count >= min_df)
+        count = len(documents)
+        idf = np.array([math.log((1 + count) / (1 + frequency[t])) + 1 for t in terms], dtype=np.float64)
+        return cls({term: index for index, term in enumerate(terms)}, idf)
+
+    def weights(self, tokens: list[str]) -> tuple[list[int], np.ndarray]:
+        counts = Counter(self.vocabulary[t] for t in tokens if t in self.vocabulary)
+        if not counts:
+            return [], np.zeros(0)
+        indices = list(counts)
+        values = np.array([1.0 + math.log(counts[i]) for i in indices]) * self.idf[indices]
+        return indices, values / np.linalg.norm(values)
+
+    def matrix(self, documents: Sequence[list[str]]) -> sparse.csr_matrix:
+        rows, cols, data = [], [], []
+        for row, tokens in enumerate(documents):
+            indices, values = self.weights(tokens)
+            rows.extend([row] * len(indices))
+            cols.extend(indices)
+            data.extend(values.tolist())
+        return sparse.csr_matrix((data, (rows, cols)), shape=(len(documents), len(self.vocabulary)))
