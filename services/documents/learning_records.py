@@ -1,7 +1,6 @@
-"""Read-only queries over the continuing-education platform's tables that a training proof needs.
-
-The learning service owns these tables; this module only reads them, so the proof never changes
-what the platform recorded.
+"""Read-only queries over the continuing-education platform's tables that a training proof needs
+besides the learning service's own `training_record`: finding the enrolment, and telling whether the
+review a proof was issued on still stands. This module never writes those tables.
 """
 
 from __future__ import annotations
@@ -10,15 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from storage.models import AssessmentAttempt, Certificate, Enrolment, HoursClearance, HoursRecord
+from storage.models import Certificate, Enrolment, HoursClearance
 
 
 async def enrolment_of(
     session: AsyncSession, *, person_id: int, certificate_number: str, cycle_year: int
 ) -> Enrolment | None:
-    """The person's enrolment of that certificate and cycle, with its courses, person and certificate."""
+    """The person's enrolment of that certificate and cycle."""
     return await session.scalar(
         select(Enrolment)
         .join(Certificate, Certificate.id == Enrolment.certificate_id)
@@ -27,28 +25,7 @@ async def enrolment_of(
             Certificate.certificate_number == certificate_number.strip(),
             Enrolment.cycle_year == cycle_year,
         )
-        .options(
-            selectinload(Enrolment.courses),
-            selectinload(Enrolment.person),
-            selectinload(Enrolment.certificate),
-        )
     )
-
-
-async def best_passing_score(session: AsyncSession, enrolment_id: int) -> int | None:
-    score = await session.scalar(
-        select(func.max(AssessmentAttempt.score)).where(
-            AssessmentAttempt.enrolment_id == enrolment_id, AssessmentAttempt.passed.is_(True)
-        )
-    )
-    return int(score) if score is not None else None
-
-
-async def recorded_hours(session: AsyncSession, enrolment: Enrolment) -> HoursRecord | None:
-    """The hours record the review wrote to the management system, if it is still there."""
-    if enrolment.hours_record_id is None:
-        return None
-    return await session.get(HoursRecord, enrolment.hours_record_id)
 
 
 async def clearance_count(session: AsyncSession, enrolment_id: int) -> int:

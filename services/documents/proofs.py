@@ -1,6 +1,7 @@
 """Training proofs (学时证明): 打印证书 after the hours review and the assessment passed.
 
-A proof is issued once per review and handed out again on every request; if its content would
+The content comes from the learning service's `training_record`. A proof is issued once per review
+and handed out again on every request; if its content would
 change, a new proof supersedes it. A proof stands only while the review it was issued on stands:
 a 学时清零 or a withdrawn review turns its verification page to 已撤销.
 """
@@ -21,10 +22,10 @@ from services.documents.links import new_verify_code, verify_url
 from services.documents.proof_pdf import ProofContent, ProofCourse
 from services.errors import AppError
 from services.identity import mask_id_number
+from services.learning.records import TrainingRecord, training_record
 from storage.models import Enrolment
 from storage.models.documents import DocumentStatus, TrainingProof
 
-PROFESSIONAL = "专业"
 STALE_REASON = "学时审核已撤销或学时清零"
 
 
@@ -49,26 +50,19 @@ def _check_reviewed(enrolment: Enrolment) -> None:
         raise AppError(409, "not_reviewed", "学时审核还没有完成，审核通过后才能打印学时证明")
 
 
-async def _snapshot(session: AsyncSession, enrolment: Enrolment, institution: str) -> dict[str, Any]:
-    courses = [{"title": c.title, "kind": c.kind, "hours": c.hours} for c in enrolment.courses]
-    record = await learning_records.recorded_hours(session, enrolment)
-    if record is not None:
-        professional, general = record.professional_hours, record.general_hours
-    else:
-        professional = sum(c.hours for c in enrolment.courses if c.kind == PROFESSIONAL)
-        general = sum(c.hours for c in enrolment.courses if c.kind != PROFESSIONAL)
+def _snapshot(record: TrainingRecord) -> dict[str, Any]:
     return {
-        "holder_name": enrolment.person.name,
-        "id_number_masked": mask_id_number(enrolment.person.id_number),
-        "certificate_number": enrolment.certificate.certificate_number,
-        "position": enrolment.certificate.position,
-        "cycle_year": enrolment.cycle_year,
-        "institution": institution,
-        "courses": courses,
-        "professional_hours": float(professional),
-        "general_hours": float(general),
-        "general_exempt": enrolment.general_exempt,
-        "assessment_score": await learning_records.best_passing_score(session, enrolment.id),
+        "holder_name": record.name,
+        "id_number_masked": mask_id_number(record.id_number),
+        "certificate_number": record.certificate_number,
+        "position": record.position,
+        "cycle_year": record.cycle_year,
+        "institution": record.institution,
+        "courses": [{"title": c.title, "kind": c.kind, "hours": c.hours} for c in record.courses],
+        "professional_hours": float(record.professional_hours),
+        "general_hours": float(record.general_hours),
+        "general_exempt": record.general_exempt,
+        "assessment_score": record.assessment_score,
     }
 
 
@@ -117,8 +111,10 @@ async def _issue_once(
                 f"没有找到这个证书{cycle_year}年度的继续教育报名，请核对证书编号和年度",
             )
         _check_reviewed(enrolment)
-        assert enrolment.reviewed_at is not None
-        snapshot = await _snapshot(session, enrolment, backend.settings.learning_institution)
+        record = await training_record(session, enrolment.id, backend.settings)
+        if record is None:
+            raise AppError(409, "not_reviewed", "学时审核还没有完成，审核通过后才能打印学时证明")
+        snapshot = _snapshot(record)
         latest = await session.scalar(
             select(TrainingProof)
             .where(TrainingProof.enrolment_id == enrolment.id)
@@ -139,7 +135,7 @@ async def _issue_once(
             version=(latest.version if latest else 0) + 1,
             verify_code=new_verify_code(),
             status=DocumentStatus.VALID,
-            reviewed_at=enrolment.reviewed_at,
+            reviewed_at=record.reviewed_at,
             clearances_seen=await learning_records.clearance_count(session, enrolment.id),
             issued_on=china_date(now),
             issued_at=now,
