@@ -1,23 +1,23 @@
 """The management system's photo slot: one photo per person, never replaced once accepted.
 
-The file is written under the data directory before the row is committed and removed again if the
-commit fails, so a refused or raced upload leaves neither a row nor a stray file.
+Only a photo that passes the photo check is kept (see `inspect_upload`). The file is written under
+the data directory before the row is committed and removed again if the commit fails, so a refused
+or raced upload leaves neither a row nor a stray file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.context import Backend
 from services.errors import AppError
+from services.photos import WHITE_ONLY, check_photo_async
 from storage.models import Photo
 
 PHOTO_LOCKED_MESSAGE = "照片一经上传不可修改。您已经上传过照片了，如确需更改请拨打客服电话 4009999355"
@@ -32,28 +32,28 @@ class AcceptedImage:
     height: int
 
 
-def inspect_upload(data: bytes, *, max_bytes: int) -> AcceptedImage:
-    """Accept a JPEG or PNG of at most `max_bytes`; refuse anything else in plain words."""
-    if not data:
-        raise AppError(422, "photo_empty", "照片文件是空的，请重新选择照片")
-    if len(data) > max_bytes:
+async def inspect_upload(data: bytes, *, max_bytes: int) -> AcceptedImage:
+    """Accept only a photo that passes the full photo check with a white background.
+
+    The slot can never be changed, and the same photo has to serve the continuing-education
+    platform too, so it takes what both systems accept: JPEG or PNG, white background, one whole,
+    sharp, well-lit face in a 25:35 frame, at most 30,000 bytes (or `max_bytes`, if lower). A refusal
+    lists every problem, and which ones `jianpei photo check --fix` would repair.
+    """
+    report = await check_photo_async(data, backgrounds=WHITE_ONLY, max_bytes=max_bytes)
+    if not report.ok:
         raise AppError(
-            422, "photo_too_large", f"照片不能超过{max_bytes // 1024}KB，当前是{len(data) // 1024}KB"
+            422,
+            "photo_invalid",
+            "照片不合格：" + "；".join(problem.message for problem in report.problems),
+            details={"problems": [problem.as_dict() for problem in report.problems]},
         )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            image_format = image.format or ""
-            width, height = image.size
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise AppError(422, "photo_unreadable", "这个文件打不开，不是一张完整的照片，请重新拍一张") from None
-    if image_format not in _ACCEPTED_FORMATS:
-        raise AppError(422, "photo_format", "照片只能是 JPG 或 PNG 格式")
+    assert report.file_format in _ACCEPTED_FORMATS and report.width and report.height
     return AcceptedImage(
-        content_type=_ACCEPTED_FORMATS[image_format],
-        extension="jpg" if image_format == "JPEG" else "png",
-        width=width,
-        height=height,
+        content_type=_ACCEPTED_FORMATS[report.file_format],
+        extension="jpg" if report.file_format == "JPEG" else "png",
+        width=report.width,
+        height=report.height,
     )
 
 
@@ -63,10 +63,11 @@ def photo_dir(backend: Backend) -> Path:
 
 async def accept_photo(backend: Backend, *, person_id: int, data: bytes) -> Photo:
     """Keep the person's photo; a second upload is refused with HTTP 409."""
-    image = inspect_upload(data, max_bytes=backend.settings.registry_photo_max_bytes)
+    # The lock is told first: whatever the new file is like, the kept photo stays.
     async with backend.sessions() as session:
         if await session.scalar(select(Photo.id).where(Photo.person_id == person_id)):
             raise AppError(409, "photo_locked", PHOTO_LOCKED_MESSAGE)
+    image = await inspect_upload(data, max_bytes=backend.settings.registry_photo_max_bytes)
 
     digest = hashlib.sha256(data).hexdigest()
     folder = photo_dir(backend)

@@ -7,6 +7,7 @@ background, at any scale, position and tilt, so each test states the one thing i
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,6 +21,7 @@ from services.photos.problems import TARGET_HEIGHT, TARGET_WIDTH
 # Where MTCNN puts the astronaut's face in the 512x512 original (x, y, width, height).
 FACE_BOX = (179.0, 60.0, 89.0, 113.0)
 WHITE = (255, 255, 255)
+_DRAW_PIXELS = 2_000_000
 ID_BLUE = (67, 142, 219)
 
 
@@ -78,7 +80,12 @@ def group(
     people: list[Placement],
     background: tuple[int, int, int] | np.ndarray = WHITE,
 ) -> np.ndarray:
-    """Astronauts laid over `background` in order (the last one in front)."""
+    """Astronauts laid over `background` in order (the last one in front). Big pictures are drawn
+    at two megapixels and enlarged: the source is only 512x512, so nothing is lost but time."""
+    if width * height > _DRAW_PIXELS:
+        factor = math.sqrt(_DRAW_PIXELS / (width * height))
+        small = group(int(width * factor), int(height * factor), people, background)
+        return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     size = (width, height)
     if isinstance(background, np.ndarray):
         picture = cv2.resize(background, size, interpolation=cv2.INTER_AREA).astype(np.float32)

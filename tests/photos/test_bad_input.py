@@ -1,0 +1,129 @@
+"""Whatever a phone or a careless export sends gets a clear problem code instead of a crash."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from services.photos import check_photo, fix_photo
+from tests.photos.synth import encode, id_photo_jpeg, portrait, stored_for_orientation
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_bomb(side: int = 20_000) -> bytes:
+    """A valid 1-bit PNG of side x side pixels, all black: a few kilobytes that would need 400 MB."""
+    row = b"\0" * (1 + side // 8)
+    packer = zlib.compressobj(9)
+    compressed = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", compressed)
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def png16(rgb: np.ndarray, *, grey: bool) -> bytes:
+    wide = rgb.astype(np.uint16) * 257
+    picture = cv2.cvtColor(wide, cv2.COLOR_RGB2GRAY) if grey else cv2.cvtColor(wide, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".png", picture)
+    assert ok
+    return encoded.tobytes()
+
+
+def animated_gif() -> bytes:
+    frames = [Image.fromarray(portrait()), Image.fromarray(portrait(roll_degrees=5))]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    return buffer.getvalue()
+
+
+def transparent_png() -> bytes:
+    rgba = np.dstack([portrait(), np.full((413, 295), 255, np.uint8)])
+    rgba[:60, :, 3] = 0
+    return encode(rgba, "PNG")
+
+
+def heic_like() -> bytes:
+    """The start of an iPhone HEIC file: an ISO-BMFF `ftyp` box with the `heic` brand."""
+    return struct.pack(">I", 24) + b"ftypheic" + b"\0\0\0\0" + b"mif1heic" + b"\0" * 200
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "code"),
+    [
+        ("zero bytes", lambda: b"", "unreadable"),
+        ("text renamed .jpg", lambda: "我的照片\n".encode() * 20, "unreadable"),
+        ("truncated JPEG", lambda: id_photo_jpeg()[:3000], "unreadable"),
+        ("only a JPEG header", lambda: id_photo_jpeg()[:2], "unreadable"),
+        ("20000x20000 PNG bomb", png_bomb, "unreadable"),
+        ("HEIC", heic_like, "format"),
+    ],
+)
+def test_unusable_files_get_one_clear_problem(name: str, make: Callable[[], bytes], code: str) -> None:
+    report = check_photo(make())
+    assert report.codes == [code], name
+    assert report.problems[0].fixable is False
+    assert not report.problems[0].message.isascii()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("CMYK JPEG", lambda: encode(portrait(), mode="CMYK"), "CMYK"),
+        ("16-bit colour PNG", lambda: png16(portrait(), grey=False), "16 位"),
+        ("animated GIF", animated_gif, "动图"),
+        ("BMP", lambda: encode(portrait(), "BMP"), "BMP"),
+        ("PNG with a transparent top", transparent_png, "透明"),
+    ],
+)
+def test_odd_encodings_are_a_fixable_format_problem(name: str, make: Callable[[], bytes], words: str) -> None:
+    data = make()
+    report = check_photo(data)
+    formats = [p for p in report.problems if p.code == "format"]
+    assert len(formats) == 1 and formats[0].fixable, (name, report.problems)
+    assert words in formats[0].message
+    outcome = fix_photo(data)
+    assert outcome.fixed is not None, (name, outcome.after)
+    assert check_photo(outcome.fixed.data).ok
+
+
+def test_a_16_bit_grey_png_is_read_and_found_grey() -> None:
+    report = check_photo(png16(portrait(), grey=True))
+    assert {"format", "grayscale"} <= set(report.codes)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_read_upright(orientation: int) -> None:
+    """A phone stores the sensor's pixels and a tag saying how to turn them; the check looks at the
+    photo as shown, and asks for the turn to be applied (some systems ignore the tag)."""
+    data = encode(stored_for_orientation(portrait(), orientation), orientation=orientation)
+    report = check_photo(data)
+    assert (report.width, report.height) == (295, 413)
+    if orientation == 1:
+        assert report.ok, report.problems
+        return
+    assert report.codes == ["orientation"], report.problems
+    assert report.problems[0].fixable
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_the_fixer_applies_the_exif_turn(orientation: int) -> None:
+    data = encode(stored_for_orientation(portrait(), orientation), orientation=orientation)
+    outcome = fix_photo(data)
+    assert outcome.fixed is not None
+    with Image.open(io.BytesIO(outcome.fixed.data)) as fixed:
+        assert fixed.size == (295, 413)
+        assert fixed.getexif().get(0x0112) is None
+    assert check_photo(outcome.fixed.data).ok
