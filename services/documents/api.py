@@ -215,7 +215,7 @@ async def verify_json(code: str, backend: BackendDep) -> VerifiedOut:
 public = APIRouter(tags=["公开 public"])
 
 
-@public.get("/verify/{code}", response_class=HTMLResponse)
+@public.api_route("/verify/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 async def verify_page(code: str, backend: BackendDep) -> HTMLResponse:
     """The page behind a document's QR code."""
     verified = await look_up(backend, code)
@@ -232,7 +232,8 @@ _BAD_LINK = AppError(404, "bad_link", "下载链接不对，请回到对话里�
 
 
 def _pdf_response(data: bytes, filename: str) -> Response:
-    disposition = f"attachment; filename=\"document.pdf\"; filename*=UTF-8''{quote(filename)}"
+    # inline: a phone opens it in its viewer, from where it can be saved under the Chinese name.
+    disposition = f"inline; filename=\"document.pdf\"; filename*=UTF-8''{quote(filename)}"
     return Response(
         data, media_type="application/pdf", headers={"Content-Disposition": disposition, **NO_STORE}
     )
@@ -243,7 +244,7 @@ def _refuse_if_gone(status: str, document: str) -> None:
         raise AppError(410, f"document_{status}", _GONE[status].format(document))
 
 
-@public.get("/downloads/{token}", response_class=Response)
+@public.api_route("/downloads/{token}", methods=["GET", "HEAD"], response_class=Response)
 async def download(token: str, backend: BackendDep) -> Response:
     """A PDF behind a signed link; superseded or revoked documents are no longer handed out."""
     ref = read_download_token(backend.settings, token, now=backend.now())

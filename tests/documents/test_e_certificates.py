@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 from sqlalchemy import func, select
 
@@ -43,6 +45,9 @@ async def test_renewal_gives_a_pdf_whose_qr_code_leads_to_the_verification_page(
     download = await client.get(body["download_url"])  # a plain GET, no login
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/pdf"
+    assert quote(f"电子培训合格证-{number}-第1版.pdf") in download.headers["content-disposition"]
+    head = await client.head(body["download_url"])  # link previews of chat apps ask first
+    assert head.status_code == 200 and head.headers["content-type"] == "application/pdf"
     data = download.content
     assert data.startswith(b"%PDF") and len(data) < 300 * 1024
 
