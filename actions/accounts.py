@@ -74,7 +74,51 @@ class ActionRegister(Action):
                 )
             return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), SlotSet("reg_phone", None)]
         dispatcher.utter_message(text="管理系统账号注册成功：账号是身份证号，初始密码是手机号。")
-        return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), FollowupAction("binding_form")]
+        return await start_learning_signup(dispatcher, str(phone))
+
+
+async def start_learning_signup(dispatcher: CollectingDispatcher, phone: str) -> list[EventType]:
+    """Text the platform's registration code and ask for it; a phone already on the platform binds
+    through the chat code instead."""
+    try:
+        await client().send_learning_code(phone)
+    except BackendError as error:
+        if error.status == 409:
+            dispatcher.utter_message(text="这个手机号已经注册过继续教育平台，下面用验证码绑定账号。")
+            return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), FollowupAction("binding_form")]
+        if error.code != "sms_too_soon":
+            say_error(dispatcher, error)
+            return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), SlotSet("reg_phone", None)]
+    return [FollowupAction("signup_form")]
+
+
+class ValidateSignupForm(FormValidationAction):
+    """The platform's registration code: registers the platform account, then binds this chat by a
+    login of that new account (the code already proved the phone)."""
+
+    def name(self) -> str:
+        return "validate_signup_form"
+
+    async def validate_signup_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        code = re.sub(r"\s", "", _text(value))
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
+            return {"signup_code": None}
+        name, id_number, phone = (
+            str(tracker.get_slot(s)) for s in ("reg_name", "reg_id_number", "reg_phone")
+        )
+        backend = client()
+        try:
+            await backend.register_learning(name, id_number, phone, code)
+            token = await backend.learning_login(id_number, phone)
+            binding = await backend.bind_with_token(tracker.sender_id, token, "learning")
+        except BackendError as error:
+            say_error(dispatcher, error)
+            return {"signup_code": None}
+        dispatcher.utter_message(text="继续教育平台也注册好了，两个系统的账号都是身份证号。")
+        return {"signup_code": "ok", "bound_name": binding.name}
 
 
 class ValidateBindingForm(FormValidationAction):
@@ -97,7 +141,7 @@ class ValidateBindingForm(FormValidationAction):
                 return {"reg_phone": None}
             dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
             return {"reg_phone": phone}
-        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效。")
+        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
         return {"reg_phone": phone}
 
     async def validate_sms_code(
@@ -130,4 +174,7 @@ class ActionBind(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_bound")
         dispatcher.utter_message(response="utter_password_advice")
-        return [SlotSet("sms_code", None), SlotSet("reg_phone", None)]
+        return [
+            SlotSet(slot, None)
+            for slot in ("sms_code", "signup_code", "reg_name", "reg_id_number", "reg_phone")
+        ]

@@ -49,6 +49,6 @@ class ActionListCertificates(Action):
         if any(c.status == ABNORMAL for c in certificates):
             dispatcher.utter_message(
                 text="“非正常”是说还没完成继续教育。报名学完规定学时、考核通过后，状态会恢复“正常”。",
-                buttons=[{"title": "报名学习", "payload": "/enrol"}],
+                buttons=[{"title": "报名学习", "payload": "/enroll_course"}],
             )
         return []

@@ -10,12 +10,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
 from bot.chat_api import service_key
 
 System = Literal["registry", "learning"]
+
+
+def _segment(value: str) -> str:
+    """A path segment: certificate numbers may hold Chinese characters, never a slash that escapes."""
+    return quote(value, safe="")
 
 
 class BackendError(Exception):
@@ -135,6 +141,15 @@ class BackendClient:
         )
         return data
 
+    async def check_photo(self, content: bytes, filename: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "POST",
+            "/api/assistant/photo-checks",
+            headers=self._service,
+            files={"file": (filename, content, "application/octet-stream")},
+        )
+        return data
+
     async def upload_registry_photo(self, sender_id: str, content: bytes, filename: str) -> str:
         data = await self._call(
             "PUT",
@@ -143,6 +158,118 @@ class BackendClient:
             files={"file": (filename, content, "image/jpeg" if content[:2] == b"\xff\xd8" else "image/png")},
         )
         return str(data["message"])
+
+    # -- 继续教育平台 ---------------------------------------------------------------------------------
+
+    async def send_learning_code(self, phone: str) -> None:
+        await self._call("POST", "/api/learning/sms-codes", json={"phone": phone})
+
+    async def register_learning(self, name: str, id_number: str, phone: str, code: str) -> str:
+        data = await self._call(
+            "POST",
+            "/api/learning/accounts",
+            json={"name": name, "id_number": id_number, "phone": phone, "code": code},
+        )
+        return str(data["message"])
+
+    async def learning_login(self, login: str, password: str) -> str:
+        data = await self._call("POST", "/api/learning/login", json={"login": login, "password": password})
+        return str(data["token"])
+
+    async def learning_certificates(self, sender_id: str) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = await self._call(
+            "GET", "/api/learning/me/certificates", headers=await self._as_person(sender_id, "learning")
+        )
+        return data
+
+    async def cycles(self) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call("GET", "/api/learning/cycles")
+        return data
+
+    async def packages(self, sender_id: str, certificate_number: str) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = await self._call(
+            "GET",
+            "/api/learning/packages",
+            params={"certificate_number": certificate_number},
+            headers=await self._as_person(sender_id, "learning"),
+        )
+        return data
+
+    async def enrol(
+        self, sender_id: str, certificate_number: str, cycle_year: int, package_code: str
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "POST",
+            "/api/learning/enrolments",
+            headers=await self._as_person(sender_id, "learning"),
+            json={
+                "certificate_number": certificate_number,
+                "cycle_year": cycle_year,
+                "package_code": package_code,
+            },
+        )
+        return data
+
+    async def enrolments(self, sender_id: str) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = await self._call(
+            "GET", "/api/learning/enrolments", headers=await self._as_person(sender_id, "learning")
+        )
+        return data
+
+    async def player_link(self, sender_id: str, enrolment_id: int) -> str:
+        data = await self._call(
+            "POST",
+            "/api/learning/player-links",
+            headers=await self._as_person(sender_id, "learning"),
+            json={"enrolment_id": enrolment_id},
+        )
+        return str(data["url"])
+
+    async def start_paper(self, sender_id: str, enrolment_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "POST",
+            f"/api/learning/enrolments/{enrolment_id}/assessment",
+            headers=await self._as_person(sender_id, "learning"),
+        )
+        return data
+
+    async def answer(self, sender_id: str, enrolment_id: int, index: int, answer: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "PUT",
+            f"/api/learning/enrolments/{enrolment_id}/assessment/answers/{index}",
+            headers=await self._as_person(sender_id, "learning"),
+            json={"answer": answer},
+        )
+        return data
+
+    async def submit_paper(self, sender_id: str, enrolment_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "POST",
+            f"/api/learning/enrolments/{enrolment_id}/assessment/submit",
+            headers=await self._as_person(sender_id, "learning"),
+        )
+        return data
+
+    # -- documents --------------------------------------------------------------------------------
+
+    async def training_proof(
+        self, sender_id: str, certificate_number: str, cycle_year: int
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = await self._call(
+            "POST",
+            f"/api/documents/me/certificates/{_segment(certificate_number)}/training-proofs/{cycle_year}",
+            headers=await self._as_person(sender_id, "learning"),
+        )
+        return data
+
+    async def e_certificate(self, sender_id: str, certificate_number: str, *, renew: bool) -> dict[str, Any]:
+        kind = "renewal" if renew else "e-certificate"
+        data: dict[str, Any] = await self._call(
+            "POST",
+            f"/api/documents/me/certificates/{quote(certificate_number, safe='')}/{kind}",
+            headers=await self._as_person(sender_id, "registry"),
+        )
+        return data
 
 
 _client: BackendClient | None = None

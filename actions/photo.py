@@ -14,8 +14,6 @@ from rasa_sdk.types import DomainDict
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, say_error
 
-MAX_PHOTO_BYTES = 80 * 1024
-
 
 def _attachment(tracker: Tracker) -> dict[str, Any] | None:
     found = (tracker.latest_message.get("metadata") or {}).get("attachment")
@@ -23,6 +21,9 @@ def _attachment(tracker: Tracker) -> dict[str, Any] | None:
 
 
 class ValidatePhotoForm(FormValidationAction):
+    """Each photo sent is checked; its problems are told in plain words, and when the check can mend
+    them (size, framing, background) the mended photo is offered instead."""
+
     def name(self) -> str:
         return "validate_photo_form"
 
@@ -40,17 +41,30 @@ class ValidatePhotoForm(FormValidationAction):
         if not content:
             dispatcher.utter_message(text="这个文件打不开，请重新拍一张发过来。")
             return {}
-        if content[:2] != b"\xff\xd8" and content[:8] != b"\x89PNG\r\n\x1a\n":
-            dispatcher.utter_message(text="照片只能是 JPG 或 PNG 格式，请重新发一张。")
-            return {}
-        if len(content) > MAX_PHOTO_BYTES:
-            dispatcher.utter_message(
-                text=f"照片太大了（{len(content) // 1024}KB），管理系统要求不超过80KB，请换一张小一点的。"
-            )
-            return {}
         filename = str(attachment.get("filename") or "photo.jpg")[:100]
-        dispatcher.utter_message(text="照片收到了。")
-        return {"photo_check": {"filename": filename, "content_base64": base64.b64encode(content).decode()}}
+        try:
+            checked = await client().check_photo(content, filename)
+        except BackendError as error:
+            say_error(dispatcher, error)
+            return {}
+        problems = "\n".join(f"· {p['message']}" for p in checked["problems"])
+        fixed = checked["fixed_base64"]
+        if fixed is None:
+            dispatcher.utter_message(text=f"这张照片不能用：\n{problems}\n请按要求重新拍一张发过来。")
+            return {}
+        if checked["changed"]:
+            dispatcher.utter_message(
+                text=f"原照片有这些问题：\n{problems}\n我帮您改好了一张（白底、295×413、30KB以内），请看看：",
+                image=f"data:image/jpeg;base64,{fixed}",
+            )
+        else:
+            dispatcher.utter_message(text="照片检查合格。")
+        return {
+            "photo_check": {
+                "filename": "photo.jpg" if checked["changed"] else filename,
+                "content_base64": fixed,
+            }
+        }
 
 
 class ActionSubmitPhoto(Action):

@@ -4,12 +4,13 @@ and mark a chat as waiting for staff. Every call needs the assistant's service k
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from services.auth import open_session, person_for_token
 from services.context import Backend, get_backend
 from services.errors import AppError
 from services.identity import InvalidIdentity, mask_phone, normalize_phone
+from services.photos import GUIDANCE, WHITE_ONLY, fix_photo_async
 from services.security import bearer
 from services.sms.codes import CodePolicy, Purpose, check_code, raise_for
 from storage.models import ChatBinding, Conversation, Person, RegistryAccount
@@ -67,6 +69,22 @@ class TokenRequest(BaseModel):
 
 class Token(BaseModel):
     token: str
+
+
+class PhotoProblem(BaseModel):
+    code: str
+    message: str
+    fixable: bool
+
+
+class PhotoChecked(BaseModel):
+    ok: bool
+    problems: list[PhotoProblem]
+    fixed_base64: str | None = Field(
+        description="a photo that passes, when the original does or could be fixed"
+    )
+    changed: bool
+    guidance: str
 
 
 class HandoffRequest(BaseModel):
@@ -182,3 +200,19 @@ async def hand_off(body: HandoffRequest, backend: ServiceBackend) -> dict[str, s
             conversation.status = WAITING_FOR_STAFF
             conversation.handoff_requested_at = now
     return {"status": WAITING_FOR_STAFF}
+
+
+@router.post("/photo-checks", response_model=PhotoChecked)
+async def check_photo(file: UploadFile, backend: ServiceBackend) -> PhotoChecked:
+    """The photo check for the management system (white background), with the fixed photo to offer."""
+    outcome = await fix_photo_async(await file.read(), backgrounds=WHITE_ONLY)
+    fixed = outcome.fixed
+    return PhotoChecked(
+        ok=outcome.original.ok,
+        problems=[
+            PhotoProblem(code=p.code, message=p.message, fixable=p.fixable) for p in outcome.original.problems
+        ],
+        fixed_base64=base64.b64encode(fixed.data).decode() if fixed is not None else None,
+        changed=fixed is not None and fixed.changed,
+        guidance=GUIDANCE,
+    )

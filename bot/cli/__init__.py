@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from bot.cli.admin import admin_app
+from bot.cli.chat import chat
 from bot.cli.db import db_app
+from bot.cli.nlu import nlu_app
 from bot.cli.photo import photo_app
 from bot.cli.serve import serve
 
@@ -15,9 +17,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
+app.command(help="在终端里和助手聊天 / Chat with the assistant in a terminal.")(chat)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(photo_app, name="photo")
+app.add_typer(nlu_app, name="nlu")
 
 
 def main() -> None:

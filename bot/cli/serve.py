@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from services.app import create_app
+from bot.app import create_assistant_app
+from bot.settings import AssistantSettings
 from services.logging import configure_logging
 from services.settings import get_settings
 
@@ -16,8 +17,15 @@ def serve(
 ) -> None:
     settings = get_settings()
     configure_logging(settings.env)
+    assistant = AssistantSettings()
     base = f"http://{host}:{port}"
+    dialogue = f"外部 Rasa external Rasa: {assistant.rasa_url}" if assistant.rasa_url else "内置 embedded"
     typer.echo(
-        f"建培助手已启动 / jianpei is up:\n  健康检查 health: {base}/health\n  接口文档 API docs: {base}/docs"
+        "建培助手已启动 / jianpei is up:\n"
+        f"  网页聊天 web chat: {base}/\n"
+        f"  聊天接口 REST channel: {base}/webhooks/rest/webhook\n"
+        f"  健康检查 health: {base}/health\n"
+        f"  接口文档 API docs: {base}/docs\n"
+        f"  对话引擎 dialogue: {dialogue}"
     )
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_assistant_app(), host=host, port=port, log_level="warning")

@@ -24,7 +24,7 @@ from bot.runtime.tracker import (
     slot_event,
     user_event,
 )
-from bot.runtime.understanding import Interpreter, parse_payload
+from bot.runtime.understanding import Interpreter, parse_exit_word, parse_payload
 
 MAX_TEXT = 1000
 DOUBLE_TAP_SECONDS = 3.0
@@ -105,7 +105,7 @@ class Assistant:
                 "entities": [],
                 "intent_ranking": [{"name": PHOTO_INTENT, "confidence": 1.0}],
             }
-        payload = parse_payload(message.text, self.domain.intents)
+        payload = parse_payload(message.text, self.domain.intents) or parse_exit_word(message.text)
         if payload is not None:
             return payload
         return await self.interpreter.parse(message.text)

@@ -24,6 +24,8 @@ MISSES_SLOT = "misses"
 FALLBACK_STEPS = ("utter_rephrase", "utter_fallback_options", "utter_fallback_human")
 FALLBACK_THRESHOLD = 0.45
 MAX_ACTIONS_PER_TURN = 12
+# Inside a form these are answers to the form's question, never a change of subject.
+NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "goodbye"})
 APOLOGY = "抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 4009999355。"
 
 
@@ -52,9 +54,18 @@ class Dialogue:
         loop = tracker.active_loop
         if loop:
             rule = self.rules.for_intent(intent, loop) if understood else None
+            if rule is not None and (rule.activates not in (None, loop) or intent in NOT_DIGRESSIONS):
+                rule = None  # one form at a time: leave this one (取消) before starting another
+            requested = tracker.requested_slot
+            digression = (
+                rule is not None
+                and rule.activates != loop
+                and requested is not None
+                and is_custom(self.domain, requested)
+            )
             if rule is not None and rule.loop_condition == loop:
                 await self._run_rule_actions(rule.actions, rule.activates, tracker, messages)
-            elif await self._run_form(loop, tracker, messages, activation=False):
+            elif not digression and await self._run_form(loop, tracker, messages, activation=False):
                 pass
             elif rule is not None:
                 await self._run_rule_actions(rule.actions, rule.activates, tracker, messages)

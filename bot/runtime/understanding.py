@@ -9,6 +9,19 @@ from typing import Any, Protocol
 
 PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w\-]*)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 FALLBACK_INTENT = "nlu_fallback"
+# The way out of a form must work whatever the NLU makes of it: these exact short messages always
+# mean leaving the form (取消, 退出) or asking for a person (人工).
+EXIT_WORDS = {
+    "取消": "cancel",
+    "退出": "cancel",
+    "不办了": "cancel",
+    "算了": "cancel",
+    "返回": "cancel",
+    "人工": "human_handoff",
+    "转人工": "human_handoff",
+    "人工客服": "human_handoff",
+    "找客服": "human_handoff",
+}
 UNKNOWN_PAYLOAD_INTENT = "unknown_payload"
 
 
@@ -24,6 +37,12 @@ def _parse(text: str, intent: str, confidence: float, entities: list[dict[str, A
         "entities": entities,
         "intent_ranking": [{"name": intent, "confidence": confidence}],
     }
+
+
+def parse_exit_word(text: str) -> dict[str, Any] | None:
+    """取消 / 退出 / 人工 and their close kin, typed on their own."""
+    intent = EXIT_WORDS.get(text.strip().strip("。！!.， "))
+    return _parse(text, intent, 1.0, []) if intent else None
 
 
 def parse_payload(text: str, known_intents: frozenset[str]) -> dict[str, Any] | None:

@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+import nlu
 from bot.app import create_assistant_app
+from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
 from services.context import Backend
+from services.settings import Settings
 
 
 class Chat:
@@ -34,9 +37,17 @@ class Chat:
         return "\n".join(a.get("text", "") for a in await self.say(message, **metadata))
 
 
+@pytest.fixture(scope="session")
+def interpreter(tmp_path_factory: pytest.TempPathFactory) -> Interpreter:
+    """The real NLU, trained once for the whole run."""
+    settings = Settings(env="test", data_dir=tmp_path_factory.mktemp("nlu"), _env_file=None)  # type: ignore[call-arg]
+    return nlu.load_interpreter(settings)
+
+
 @pytest.fixture
-async def chat_http(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_assistant_app(backend, AssistantSettings(_env_file=None))  # type: ignore[call-arg]
+async def chat_http(backend: Backend, interpreter: Interpreter) -> AsyncIterator[httpx.AsyncClient]:
+    settings = AssistantSettings(_env_file=None)  # type: ignore[call-arg]
+    app = create_assistant_app(backend, settings, interpreter)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://jianpei.test"
     ) as http:

@@ -1,0 +1,180 @@
+"""Runs Rasa test stories (tests/test_conversations.yml) against the runtime over its REST channel.
+
+Each `user` step is sent as is (a `/intent{...}` payload or typed text); the turn's executed actions
+must equal the story's `action` steps, the parsed intent its `intent`, slots its `slot_was_set`, the
+active loop its last `active_loop`. Two additions Rasa's format leaves to the runner:
+- `bot: 文字` (as in Rasa end-to-end stories): some answer of the turn contains the text;
+- in user text, `{code}` is the newest SMS code in the outbox, and `[照片 NAME]` sends a photo
+  (`ok.jpg`, `big.jpg`, `cat.jpg`, `broken.jpg`) as metadata.attachment.
+Story `metadata.given` sets the world up: `demo` (the demo cohort), `catalog` (the demo courses,
+each a minute long), `bound` (this chat bound to 古林前 by an SMS code) and `platform` (古林前
+registered on the 继续教育平台 too)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import select
+
+from bot.chat_api import service_key
+from services.context import Backend
+from services.registry.demo import load_demo_data
+from storage.models import ConversationEvent, SmsMessage
+from tests.learning.conftest import load_catalog, write_catalog
+from tests.photos.synth import cat, encode, id_photo_jpeg, portrait
+
+STORIES_FILE = Path(__file__).resolve().parents[1] / "test_conversations.yml"
+PHOTO = re.compile(r"^\[照片 (?P<name>[\w.]+)\]$")
+DEMO_PHONE = "13900000001"
+DEMO_ID = "220102197805120319"
+
+
+@dataclass
+class Turn:
+    user: str
+    intent: str | None = None
+    actions: list[str] = field(default_factory=list)
+    bot: list[str] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+    active_loop: str | bool | None = False  # False: not asserted
+
+
+@dataclass
+class Story:
+    name: str
+    given: list[str]
+    turns: list[Turn]
+
+
+def load_stories(path: Path = STORIES_FILE) -> list[Story]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    stories = []
+    for spec in data["stories"]:
+        turns: list[Turn] = []
+        for step in spec["steps"]:
+            if "user" in step:
+                turns.append(Turn(user=str(step["user"]).strip(), intent=step.get("intent")))
+            elif "action" in step:
+                turns[-1].actions.append(step["action"])
+            elif "bot" in step:
+                turns[-1].bot.append(str(step["bot"]))
+            elif "slot_was_set" in step:
+                for entry in step["slot_was_set"]:
+                    turns[-1].slots.update(entry)
+            elif "active_loop" in step:
+                turns[-1].active_loop = step["active_loop"]
+        stories.append(Story(spec["story"], list((spec.get("metadata") or {}).get("given", [])), turns))
+    return stories
+
+
+def photo(name: str) -> bytes:
+    """Test photos: `ok.jpg` passes the check, `big.jpg` (a large, loosely framed portrait) the fixer
+    mends, `cat.jpg` has no face, `broken.jpg` is no picture at all."""
+    if name == "broken.jpg":
+        return b"\xff\xd8this is not a picture"
+    if name == "cat.jpg":
+        return encode(cat())
+    if name == "big.jpg":
+        return encode(portrait(900, 1260), quality=95)
+    return id_photo_jpeg()
+
+
+async def latest_code(backend: Backend, phone: str | None = None) -> str:
+    async with backend.sessions() as session:
+        query = select(SmsMessage.text).order_by(SmsMessage.id.desc()).limit(1)
+        if phone:
+            query = query.where(SmsMessage.phone == phone)
+        text = await session.scalar(query)
+    found = re.search(r"\d{6}", text or "")
+    assert found, f"no code in the outbox: {text!r}"
+    return found.group(0)
+
+
+async def bind_demo_trainee(http: httpx.AsyncClient, backend: Backend, sender: str) -> None:
+    """古林前's chat, bound the way the assistant binds: an SMS code to the account's phone."""
+    sent = await http.post("/api/sms/codes", json={"phone": DEMO_PHONE, "purpose": "bind_chat"})
+    assert sent.status_code == 202, sent.text
+    headers = {"Authorization": f"Bearer {service_key(backend.settings.secret_key)}"}
+    body = {"sender_id": sender, "phone": DEMO_PHONE, "code": await latest_code(backend, DEMO_PHONE)}
+    bound = await http.post("/api/assistant/bindings", json=body, headers=headers)
+    assert bound.status_code == 201, bound.text
+
+
+async def register_demo_on_platform(http: httpx.AsyncClient, backend: Backend) -> None:
+    """古林前 also has a 继续教育平台 account (registered with the platform's SMS code)."""
+    sent = await http.post("/api/learning/sms-codes", json={"phone": DEMO_PHONE})
+    assert sent.status_code == 202, sent.text
+    body = {
+        "name": "古林前",
+        "id_number": DEMO_ID,
+        "phone": DEMO_PHONE,
+        "code": await latest_code(backend, DEMO_PHONE),
+    }
+    made = await http.post("/api/learning/accounts", json=body)
+    assert made.status_code == 201, made.text
+
+
+async def turn_events(backend: Backend, sender: str) -> list[dict[str, Any]]:
+    """The stored events of the last turn: from the last user message on."""
+    async with backend.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(ConversationEvent.data)
+                .where(ConversationEvent.sender_id == sender)
+                .order_by(ConversationEvent.id)
+            )
+        ).all()
+    events = [json.loads(row) for row in rows]
+    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+    return events[last_user:]
+
+
+async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clock: Any) -> None:
+    sender = f"story-{abs(hash(story.name))}"
+    if "demo" in story.given or "bound" in story.given:
+        await load_demo_data(backend)
+    if "catalog" in story.given:
+        await load_catalog(backend, write_catalog(backend.settings.data_dir / "catalog"))
+    if "bound" in story.given:
+        await bind_demo_trainee(http, backend, sender)
+        clock.advance(seconds=61)  # the next code may be asked for
+    if "platform" in story.given:
+        await register_demo_on_platform(http, backend)
+        clock.advance(seconds=61)
+    for number, turn in enumerate(story.turns, start=1):
+        where = f"{story.name}, turn {number} ({turn.user!r})"
+        body: dict[str, Any] = {"sender": sender, "message": turn.user}
+        matched = PHOTO.match(turn.user)
+        if matched:
+            content = base64.b64encode(photo(matched.group("name"))).decode()
+            body = {
+                "sender": sender,
+                "message": "",
+                "metadata": {"attachment": {"filename": matched.group("name"), "content_base64": content}},
+            }
+        elif "{code}" in turn.user:
+            body["message"] = turn.user.replace("{code}", await latest_code(backend))
+        response = await http.post("/webhooks/rest/webhook", json=body)
+        assert response.status_code == 200, f"{where}: {response.text}"
+        texts = "\n".join(a.get("text", "") for a in response.json())
+        events = await turn_events(backend, sender)
+        if turn.intent:
+            assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
+        actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
+        assert actions == turn.actions, f"{where}: ran {actions}, story says {turn.actions}; said {texts!r}"
+        for expected in turn.bot:
+            assert expected in texts, f"{where}: {expected!r} not in {texts!r}"
+        slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+        for name, value in turn.slots.items():
+            assert name in slots and slots[name] == value, f"{where}: slot {name} = {slots.get(name)!r}"
+        if turn.active_loop is not False:
+            loops = [e["name"] for e in events if e["event"] == "active_loop"]
+            assert loops and loops[-1] == turn.active_loop, f"{where}: active loop {loops}"
+        clock.advance(seconds=5)  # a person's pace: no step counts as a double tap
