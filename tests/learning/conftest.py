@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -11,9 +12,12 @@ import httpx
 import pytest
 import yaml
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from bot.cli import app as cli_app
 from services.context import Backend
 from services.learning.catalog import DEMO_CATALOG, apply_catalog, read_catalog
+from services.settings import get_settings
 from storage.models import AssessmentAttempt, Certificate, Person, Question, SmsMessage
 from tests.conftest import FakeClock
 from tests.people import make_id_number, make_phone
@@ -199,3 +203,30 @@ async def sit_paper(
     return await client.post(
         f"/api/learning/enrolments/{enrolment_id}/assessment/submit", headers=trainee.headers
     )
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(backend: Backend, *args: str) -> CliResult:
+    """`jianpei ARGS` in-process (the real typer app and configuration path) against the test database."""
+    env = {
+        "JIANPEI_DATABASE_URL": backend.engine.url.render_as_string(hide_password=False),
+        "JIANPEI_DATA_DIR": str(backend.settings.data_dir),
+        "JIANPEI_ENV": "test",
+    }
+
+    def invoke() -> CliResult:
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(cli_app, list(args), env=env)
+        finally:
+            get_settings.cache_clear()
+        return CliResult(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+    # The command runs its own event loop, so it gets a thread of its own.
+    return await asyncio.to_thread(invoke)

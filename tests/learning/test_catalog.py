@@ -11,8 +11,7 @@ from sqlalchemy import select
 from services.context import Backend
 from services.learning.catalog import CatalogError, apply_catalog, read_catalog
 from storage.models import Course, CoursePackage, Question
-from tests.learning.conftest import write_catalog
-from tests.test_cli_admin import jianpei
+from tests.learning.conftest import run_cli, write_catalog
 
 
 async def snapshot(backend: Backend) -> dict[str, list[tuple[object, ...]]]:
@@ -43,12 +42,12 @@ def edit(path: Path, change: object) -> Path:
 
 async def test_load_catalog_command_is_idempotent(backend: Backend, tmp_path: Path) -> None:
     path = write_catalog(tmp_path / "catalog")
-    first = jianpei(backend, "admin", "load-catalog", str(path))
+    first = await run_cli(backend, "admin", "load-catalog", str(path))
     assert first.returncode == 0, first.stderr
     assert "新增42" in first.stdout
     loaded = await snapshot(backend)
     assert len(loaded["courses"]) == 15 and len(loaded["packages"]) == 9 and len(loaded["questions"]) == 18
-    second = jianpei(backend, "admin", "load-catalog", str(path))
+    second = await run_cli(backend, "admin", "load-catalog", str(path))
     assert "新增0，更新0，未变42，停用0" in second.stdout
     assert await snapshot(backend) == loaded
     assert (Path(backend.settings.data_dir) / "learning" / "media" / "TY-01.webm").is_file()

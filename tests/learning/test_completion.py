@@ -14,8 +14,7 @@ from services.learning.records import training_record
 from services.registry.demo import load_demo_data
 from storage.models import HoursClearance, LearningEvent, SmsMessage
 from tests.conftest import FakeClock
-from tests.learning.conftest import enrol, load_catalog, register_and_login, sit_paper, watch_all
-from tests.test_cli_admin import jianpei
+from tests.learning.conftest import enrol, load_catalog, register_and_login, run_cli, sit_paper, watch_all
 
 GULINQIAN = "220102197805120319"
 GUIDE_SMS = "【温馨提示】尊敬的学员，恭喜您的继续教育已完成，可登录管理系统查看学时记录，获取最新的电子证书。"
@@ -100,11 +99,11 @@ async def test_clear_hours_starts_the_enrolment_over(
     client: httpx.AsyncClient, backend: Backend, clock: FakeClock
 ) -> None:
     trainee, order = await demo_trainee_completes(client, backend, clock)
-    refused = jianpei(
+    refused = await run_cli(
         backend, "admin", "clear-hours", "--certificate", "221175", "--year", "2026", "--reason", " "
     )
     assert refused.returncode == 1 and "原因" in refused.stderr
-    done = jianpei(
+    done = await run_cli(
         backend,
         "admin",
         "clear-hours",
@@ -130,7 +129,7 @@ async def test_clear_hours_starts_the_enrolment_over(
             and clearance.cleared_seconds == 30
         )
         assert await training_record(session, order["id"], backend.settings) is None
-    unknown = jianpei(
+    unknown = await run_cli(
         backend, "admin", "clear-hours", "--certificate", "221175", "--year", "2025", "--reason", "核查"
     )
     assert unknown.returncode == 1 and "没有2025年度" in unknown.stderr
