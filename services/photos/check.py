@@ -19,7 +19,7 @@ from services.photos.loading import Loaded, Unusable, load
 from services.photos.measures import Background, BackgroundReading
 from services.photos.problems import CODES, MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH, Problem
 
-CHECK_LONG_SIDE = 1024
+CHECK_LONG_SIDE = 1000
 BOTH_BACKGROUNDS: tuple[Background, ...] = ("white", "blue")
 WHITE_ONLY: tuple[Background, ...] = ("white",)  # the management system's rule
 # Other faces smaller than this share of the main face's height are prints, badges or noise.

@@ -79,7 +79,8 @@ def _png_bit_depth(data: bytes) -> int:
 
 
 def load(data: bytes, *, long_side: int) -> Loaded:
-    """Decode `data` so that the longer side is about `long_side` pixels (never upscaled)."""
+    """Decode `data` so that the longer side is `long_side` to 1.5 x `long_side` pixels, or the
+    picture's own size when smaller."""
     if not data:
         raise _unreadable("文件是空的（0 字节），请重新选择或重新拍一张照片")
     if len(data) > MAX_FILE_BYTES:
@@ -130,7 +131,7 @@ def _decode(image: Image.Image, data: bytes, long_side: int) -> Loaded:
             rgb = rgb.transpose(_TRANSPOSE[orientation])
     except _DECODE_ERRORS:
         raise _unreadable("照片文件不完整（可能没有传完），请重新上传") from None
-    if max(rgb.size) > long_side:
+    if max(rgb.size) > long_side * 1.5:  # a JPEG's reduced decode is already close enough
         rgb.thumbnail((long_side, long_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return Loaded(
         rgb=np.asarray(rgb),

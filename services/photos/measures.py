@@ -26,6 +26,7 @@ OUTLIER_DISTANCE = 30
 MAX_OUTLIER_SHARE = 0.04
 MIN_BACKGROUND_PIXELS = 400
 
+SAMPLE_PIXELS = 120_000
 GRAYSCALE_MAX_CHROMA = 8  # 99.5th percentile of chroma over the picture
 
 # Sharpness: variance of the Laplacian of the face scaled to a fixed width, over its grey variance.
@@ -55,6 +56,12 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
+def _sparse(array: np.ndarray) -> np.ndarray:
+    """Every n-th row and column, leaving about SAMPLE_PIXELS: colour statistics need no more."""
+    step = max(1, int((array.shape[0] * array.shape[1] / SAMPLE_PIXELS) ** 0.5))
+    return array[::step, ::step]
+
+
 def background_mask(height: int, width: int, faces: list[Face]) -> np.ndarray:
     """Where the background should be: around the head above the chin, or the top band and top
     corners when no face was found. Other people (heads and bodies) are left out."""
@@ -77,10 +84,10 @@ def background_mask(height: int, width: int, faces: list[Face]) -> np.ndarray:
 
 def read_background(rgb: np.ndarray, faces: list[Face]) -> BackgroundReading | None:
     """The background's colour and evenness, or None when too little of it shows to judge."""
-    mask = background_mask(rgb.shape[0], rgb.shape[1], faces)
+    mask = _sparse(background_mask(rgb.shape[0], rgb.shape[1], faces))
     if mask.sum() < MIN_BACKGROUND_PIXELS:
         return None
-    samples_rgb = rgb[mask]
+    samples_rgb = _sparse(rgb)[mask]
     samples = _lab(samples_rgb[None, :, :])[0]
     median = np.median(samples, axis=0)
     distance = np.linalg.norm(samples - median, axis=1)
@@ -97,7 +104,7 @@ def read_background(rgb: np.ndarray, faces: list[Face]) -> BackgroundReading | N
 
 
 def is_grayscale(rgb: np.ndarray) -> bool:
-    lab = _lab(rgb)
+    lab = _lab(np.ascontiguousarray(_sparse(rgb)))
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     return float(np.percentile(chroma, 99.5)) < GRAYSCALE_MAX_CHROMA
 

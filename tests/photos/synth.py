@@ -36,7 +36,7 @@ def astronaut_cutout() -> tuple[np.ndarray, np.ndarray]:
     cv2.ellipse(mask, (224, 110), (40, 55), 0, 0, 360, cv2.GC_FGD, -1)
     cv2.rectangle(mask, (150, 200), (300, 300), cv2.GC_FGD, -1)
     models = (np.zeros((1, 65)), np.zeros((1, 65)))
-    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, *models, 3, cv2.GC_INIT_WITH_MASK)
+    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, (0, 0, 1, 1), *models, 3, cv2.GC_INIT_WITH_MASK)
     alpha = np.isin(mask, [cv2.GC_FGD, cv2.GC_PR_FGD]).astype(np.float32)
     return rgb, cv2.GaussianBlur(alpha, (3, 3), 0)
 

@@ -1,0 +1,91 @@
+"""Photo check and fix throughput on a 295x413 ID photo and a 12-megapixel phone photo; peak memory.
+
+Each measurement runs in a fresh process, so its peak resident memory is its own (the detector is
+loaded before the clock starts, as in a running server). One thread: the detector is shared and
+serialised per process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.photos import check_photo, fix_photo
+from services.photos.faces import detector
+from tests.photos.synth import encode, id_photo_jpeg, portrait, stored_for_orientation
+
+COMMAND = "python -m bench photos"
+
+
+def phone_photo() -> bytes:
+    """3024x4032 (12.2 MP), stored sideways with EXIF orientation 6 like a phone does, JPEG q92."""
+    shown = portrait(3024, 4032, face_height=0.2, face_top=0.3)
+    return encode(stored_for_orientation(shown, 6), quality=92, orientation=6)
+
+
+def small_png() -> bytes:
+    """295x413 but saved as PNG (about 130 KB): the fixer has to re-encode it."""
+    return encode(portrait(), "PNG")
+
+
+INPUTS: dict[str, Callable[[], bytes]] = {
+    "295x413 JPEG": id_photo_jpeg,
+    "295x413 PNG": small_png,
+    "12 MP phone JPEG": phone_photo,
+}
+WORK: dict[str, Callable[[bytes], object]] = {"check": check_photo, "fix": fix_photo}
+
+
+@dataclass(frozen=True)
+class Result:
+    per_second: float
+    cpu_ms: float  # process CPU time per photo, all threads
+    idle_mb: float  # resident high-water mark with the detector loaded, before any photo
+    peak_mb: float
+
+
+def _peak_mb() -> float:
+    """This process's resident high-water mark (VmHWM; unlike ru_maxrss it starts afresh at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
+def _measure(work: str, data: bytes, rounds: int) -> Result:
+    detector()
+    idle = _peak_mb()
+    WORK[work](data)  # warm-up
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(rounds):
+        WORK[work](data)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return Result(rounds / seconds, cpu / rounds * 1000, idle, _peak_mb())
+
+
+def main() -> None:
+    load = os.getloadavg()[0]
+    print(f"command: {COMMAND}   (fresh process per line, one caller thread; load average {load:.1f})")
+    context = multiprocessing.get_context("spawn")
+    for label, make in INPUTS.items():
+        data = make()
+        rounds = 20 if len(data) > 200_000 else 60
+        for work in WORK:
+            if work == "fix" and label == "295x413 JPEG":
+                continue  # it already passes: the fixer hands back the same bytes
+            with context.Pool(1) as pool:
+                result = pool.apply(_measure, (work, data, rounds))
+            print(
+                f"{work:<5} {label:<17} {len(data):>8,} B  {result.per_second:6.1f} photos/s  "
+                f"cpu {result.cpu_ms:5.0f} ms/photo  peak {result.peak_mb:4.0f} MB "
+                f"(idle {result.idle_mb:.0f} MB)  n={rounds}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
