@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import httpx
 from sqlalchemy import func, select
 
 from services.context import Backend
+from services.documents import ecerts
 from services.identity import mask_id_number
 from storage.models import ECertificate
 from tests.conftest import FakeClock
@@ -169,6 +171,12 @@ async def test_revocation_shows_on_the_page_and_stops_downloads(
         headers=admin_headers,
     )
     assert revoked.status_code == 200 and revoked.json()["revoked_versions"] == [1]
+    twice = await client.post(
+        f"/api/admin/documents/certificates/{number}/revocation",
+        json={"reason": "再撤一次"},
+        headers=admin_headers,
+    )
+    assert twice.status_code == 409 and "已经撤销过了" in twice.json()["error"]["message"]
     assert page_status((await client.get(issued["verify_url"])).text) == "已撤销"
     assert (await client.get(issued["download_url"])).status_code == 410
     again = await client.post(renewal(number), headers=trainee.auth)
@@ -207,3 +215,14 @@ async def test_links_are_signed_and_expire(
     unknown = await client.get(f"{PUBLIC_URL}/verify/NoSuchCodeNoSuchCode12")
     assert unknown.status_code == 404 and "没有找到" in unknown.text
     assert (await client.get("/api/documents/verify/NoSuchCodeNoSuchCode12")).status_code == 404
+
+
+async def test_simultaneous_renewals_issue_one_version(client: httpx.AsyncClient, backend: Backend) -> None:
+    trainee = await registered(client, backend)
+    number = await add_certificate(backend, trainee)
+    issued = await asyncio.gather(
+        *(ecerts.renew(backend, person_id=trainee.person_id, certificate_number=number) for _ in range(4))
+    )
+    assert len({result.ecert.verify_code for result in issued}) == 1
+    assert [result.created for result in issued].count(True) == 1
+    assert await versions(backend) == 1

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from services.context import Backend
+from services.documents import proofs
 from services.identity import mask_id_number
 from tests.documents.conftest import PUBLIC_URL
 from tests.documents.enrolments import clear_hours, enrolment, learning_token, review_again
@@ -116,3 +119,17 @@ async def test_hours_clearance_revokes_the_proof_and_a_new_review_issues_another
     assert page_status((await client.get(first["verify_url"])).text) == "已撤销"
     assert page_status((await client.get(second["verify_url"])).text) == "有效"
     assert qr_urls((await client.get(second["download_url"])).content) == [second["verify_url"]]
+
+
+async def test_simultaneous_requests_issue_one_proof(client: httpx.AsyncClient, backend: Backend) -> None:
+    trainee = await registered(client, backend)
+    number = await add_certificate(backend, trainee, hours={})
+    await enrolment(backend, trainee.person_id, number)
+    issued = await asyncio.gather(
+        *(
+            proofs.issue(backend, person_id=trainee.person_id, certificate_number=number, cycle_year=2026)
+            for _ in range(4)
+        )
+    )
+    assert len({result.proof.verify_code for result in issued}) == 1
+    assert [result.created for result in issued].count(True) == 1
