@@ -48,7 +48,7 @@ def load_interpreter(settings: Settings) -> Interpreter:
     """The process-wide interpreter: a Rasa server when `rasa_url` is set, else the embedded model
     of the current data from `data_dir/models`, trained and written there only when it is absent."""
     global _last_version
-    rasa_url = getattr(settings, "rasa_url", None)
+    rasa_url = settings.rasa_url
     key = f"rasa:{rasa_url}" if rasa_url else f"embedded:{settings.data_dir.resolve()}"
     with _lock:
         if key not in _loaded:

@@ -139,7 +139,7 @@ class EmbeddedInterpreter:
         extractor = _entity_extractor(pipeline, data, self.entity_names)
         self.featurizer = Featurizer(
             pipeline,
-            tokenizer or Tokenizer(pipeline.dictionary_path),
+            tokenizer or Tokenizer.shared(pipeline.dictionary_path),
             extractor,
             _hint_patterns(data),
             *featurizer_spaces,
@@ -149,26 +149,32 @@ class EmbeddedInterpreter:
     def entities(self, text: str) -> list[Entity]:
         return self.featurizer.extractor.extract(text)
 
-    def probabilities(self, text: str, entities: Sequence[Entity]) -> np.ndarray:
+    def probabilities(self, text: str, entities: Sequence[Entity]) -> np.ndarray | None:
+        """Intent probabilities, or None when not one feature of `text` was seen in training."""
         indices, weights = self.featurizer.vector(self.featurizer.tokens(text, entities))
-        scores = self.intercept + weights @ self.coef[indices] if len(indices) else self.intercept.copy()
+        if not len(indices):
+            return None
+        scores = self.intercept + weights @ self.coef[indices]
         scores = np.exp(scores - scores.max())
         return np.asarray(scores / scores.sum())
 
     def parse_sync(self, text: str) -> dict[str, Any]:
         entities = self.entities(text)
         probabilities = self.probabilities(text, entities)
-        order = np.argsort(-probabilities)
+        if probabilities is None:  # nothing known in it (zzzz, ？？): not understood, whatever the prior
+            probabilities = np.zeros(len(self.intents))
+        order = np.argsort(-probabilities, kind="stable")
         ranking = [
             {"name": self.intents[i], "confidence": float(probabilities[i])} for i in order[:RANKING_LENGTH]
         ]
         intent = dict(ranking[0])
         threshold = self.pipeline.fallback_threshold
-        if threshold is not None:
-            margin = ranking[0]["confidence"] - (ranking[1]["confidence"] if len(ranking) > 1 else 0.0)
-            if ranking[0]["confidence"] < threshold or margin < self.pipeline.ambiguity_threshold:
-                intent = {"name": FALLBACK_INTENT, "confidence": threshold}
-                ranking = [intent, *ranking]
+        margin = ranking[0]["confidence"] - (ranking[1]["confidence"] if len(ranking) > 1 else 0.0)
+        if threshold is not None and (
+            ranking[0]["confidence"] <= threshold or margin < self.pipeline.ambiguity_threshold
+        ):
+            intent = {"name": FALLBACK_INTENT, "confidence": threshold}
+            ranking = [intent, *ranking]
         return {
             "text": text,
             "intent": intent,
@@ -208,7 +214,7 @@ class EmbeddedInterpreter:
                 header=np.array(json.dumps(header, ensure_ascii=False)),
                 char_idf=char_space.idf if char_space else np.zeros(0),
                 word_idf=word_space.idf if word_space else np.zeros(0),
-                coef=self.coef.T.astype(np.float32),
+                coef=self.coef.T,
                 intercept=self.intercept,
             )
         os.replace(temporary, path)
@@ -223,7 +229,9 @@ class EmbeddedInterpreter:
             def space(terms: list[str] | None, idf: np.ndarray) -> TfidfSpace | None:
                 return None if terms is None else TfidfSpace({t: i for i, t in enumerate(terms)}, idf)
 
-            data = TrainingData(regexes=header["regexes"], lookups=header["lookups"], synonyms=header["synonyms"])
+            data = TrainingData(
+                regexes=header["regexes"], lookups=header["lookups"], synonyms=header["synonyms"]
+            )
             return cls(
                 version=header["version"],
                 trained_at=header["trained_at"],

@@ -48,7 +48,9 @@ class Evaluation:
     @property
     def macro_precision(self) -> float:
         labels = sorted(set(self.truth))
-        return float(precision_score(self.truth, self.predicted, labels=labels, average="macro", zero_division=0))
+        return float(
+            precision_score(self.truth, self.predicted, labels=labels, average="macro", zero_division=0)
+        )
 
     def intent_report(self) -> dict[str, Any]:
         """Rasa's intent_report.json: sklearn's report plus `confused_with` per intent."""
@@ -67,7 +69,11 @@ class Evaluation:
 
     def errors(self) -> list[dict[str, Any]]:
         return [
-            {"text": text, "intent": truth, "intent_prediction": {"name": predicted, "confidence": confidence}}
+            {
+                "text": text,
+                "intent": truth,
+                "intent_prediction": {"name": predicted, "confidence": confidence},
+            }
             for text, truth, predicted, confidence in zip(
                 self.texts, self.truth, self.predicted, self.confidence, strict=True
             )
@@ -104,7 +110,9 @@ def evaluate(interpreter: EmbeddedInterpreter, examples: Sequence[Example]) -> E
         result.predicted.append(answer["intent"]["name"])
         result.confidence.append(float(answer["intent"]["confidence"]))
         result.entity_truth.append({(a.entity, a.value, a.start, a.end) for a in example.entities})
-        result.entity_found.append({(e["entity"], e["value"], e["start"], e["end"]) for e in answer["entities"]})
+        result.entity_found.append(
+            {(e["entity"], e["value"], e["start"], e["end"]) for e in answer["entities"]}
+        )
     return result
 
 
@@ -130,7 +138,7 @@ def cross_validate(
     regexes and lookup tables are not learnt from examples."""
     if folds < 2:
         raise ValueError("交叉验证至少要分2折")
-    tokenizer = tokenizer or Tokenizer(pipeline.dictionary_path)
+    tokenizer = tokenizer or Tokenizer.shared(pipeline.dictionary_path)
     examples = data.examples
     labels = np.array([example.intent for example in examples])
     results: list[Evaluation] = []
@@ -138,7 +146,11 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
     for train_index, test_index in splitter.split(np.zeros(len(labels)), labels):
         model = train_examples(
-            [examples[i] for i in train_index], data, pipeline, version="cross-validation", tokenizer=tokenizer
+            [examples[i] for i in train_index],
+            data,
+            pipeline,
+            version="cross-validation",
+            tokenizer=tokenizer,
         )
         fold = evaluate(model, [examples[i] for i in test_index])
         results.append(fold)

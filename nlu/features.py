@@ -3,11 +3,13 @@ parse time from plain arrays (no pickled objects in the model artifact)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -27,6 +29,7 @@ _MASKS = {
     "sms_code": "\ue006",
 }
 _OTHER_MASK = "\ue00f"
+jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
 _NOISE = re.compile(r"[^\w\ue000-\ue0ff]+|_")
 
 
@@ -52,6 +55,12 @@ def clean(text: str) -> str:
 class Tokenizer:
     """jieba with the project dictionary, private to this engine (jieba's global state stays untouched)."""
 
+    @staticmethod
+    @lru_cache(maxsize=4)
+    def shared(dictionary_path: Path | None) -> Tokenizer:
+        """One tokenizer per dictionary for the process: loading jieba's dictionary takes a second."""
+        return Tokenizer(dictionary_path)
+
     def __init__(self, dictionary_path: Path | None) -> None:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
@@ -64,13 +73,20 @@ class Tokenizer:
 
 
 def char_grams(text: str, low: int, high: int) -> list[str]:
+    """Character n-grams; longer ones also see the message edges (^ and $), single characters do not."""
+    if not text:
+        return []
     padded = f"^{text}$"
-    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        source = text if n == 1 else padded
+        grams.extend(source[i : i + n] for i in range(len(source) - n + 1))
+    return grams
 
 
 def word_grams(words: list[str], low: int, high: int) -> list[str]:
     padded = ["^", *words, "$"]
-    grams = []
+    grams: list[str] = []
     for n in range(low, high + 1):
         sequence = padded if n > 1 else words
         grams.extend(" ".join(sequence[i : i + n]) for i in range(len(sequence) - n + 1))

@@ -17,7 +17,7 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
 DEFAULT_DATA = Path(__file__).resolve().parent / "data"
 
 _IGNORED = {"WhitespaceTokenizer", "LexicalSyntacticFeaturizer"}
-_CLASSIFIERS = {"LogisticRegressionClassifier", "SklearnIntentClassifier"}
+_CLASSIFIERS = {"LogisticRegressionClassifier"}
 
 
 class PipelineError(ValueError):
@@ -77,7 +77,9 @@ def load_pipeline(path: Path = DEFAULT_CONFIG) -> PipelineConfig:
         elif name not in _IGNORED:
             raise PipelineError(f"{path}: the embedded engine does not implement {name}")
     if not classifier_seen:
-        raise PipelineError(f"{path}: the pipeline needs an intent classifier ({', '.join(sorted(_CLASSIFIERS))})")
+        raise PipelineError(
+            f"{path}: the pipeline needs an intent classifier ({', '.join(sorted(_CLASSIFIERS))})"
+        )
     if settings.get("char_ngrams") is None and settings.get("word_ngrams") is None:
         raise PipelineError(f"{path}: the pipeline needs a CountVectorsFeaturizer")
     return PipelineConfig(**settings)

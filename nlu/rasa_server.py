@@ -25,7 +25,9 @@ def _shape(text: str, answer: dict[str, Any]) -> dict[str, Any]:
 class RasaServerInterpreter:
     """POSTs to `<url>/model/parse`; the version is the server's loaded model (GET /status)."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self.version = "unknown"
         self._client = httpx.AsyncClient(base_url=self.url, timeout=timeout, transport=transport)
