@@ -13,15 +13,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.auth import open_session, person_for_token
 from services.context import Backend, get_backend
 from services.errors import AppError
 from services.identity import InvalidIdentity, mask_phone, normalize_phone
+from services.learning.accounts import SYSTEM as LEARNING
+from services.learning.accounts import pull_certificates
 from services.photos import GUIDANCE, WHITE_ONLY, fix_photo_async
 from services.security import bearer
 from services.sms.codes import CodePolicy, Purpose, check_code, raise_for
-from storage.models import ChatBinding, Conversation, Person, RegistryAccount
+from storage.models import ChatBinding, Conversation, LearningAccount, Person, RegistryAccount
 
 router = APIRouter(prefix="/api/assistant", tags=["助手 assistant"], include_in_schema=True)
 TOKEN_LIFETIME = timedelta(minutes=10)
@@ -163,11 +166,24 @@ async def read_binding(sender_id: str, backend: ServiceBackend) -> Binding:
 
 @router.post("/tokens", response_model=Token)
 async def token_for_chat(body: TokenRequest, backend: ServiceBackend) -> Token:
-    """A ten-minute token of `system` for the person this chat is bound to; 403 when it is not bound."""
-    async with backend.transaction() as session:
+    """A ten-minute token of `system` for the person this chat is bound to; 403 when it is not bound.
+
+    Like a login on the platform, it first pulls certificates the authority uploaded since."""
+    async with backend.sessions() as session:
         binding = await session.get(ChatBinding, body.sender_id)
-        if binding is None:
-            raise AppError(403, "not_bound", "请先绑定您的账号")
+    if binding is None:
+        raise AppError(403, "not_bound", "请先绑定您的账号")
+    if body.system == LEARNING:
+        try:
+            async with backend.transaction() as session:
+                account = await session.scalar(
+                    select(LearningAccount).where(LearningAccount.person_id == binding.person_id)
+                )
+                if account is not None:
+                    await pull_certificates(session, account, now=backend.now())
+        except IntegrityError:  # another chat of the same person pulled them at the same moment
+            pass
+    async with backend.transaction() as session:
         token, _expires = await open_session(
             session,
             system=body.system,

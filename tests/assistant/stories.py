@@ -4,11 +4,13 @@ Each `user` step is sent as is (a `/intent{...}` payload or typed text); the tur
 must equal the story's `action` steps, the parsed intent its `intent`, slots its `slot_was_set`, the
 active loop its last `active_loop`. Two additions Rasa's format leaves to the runner:
 - `bot: 文字` (as in Rasa end-to-end stories): some answer of the turn contains the text;
-- in user text, `{code}` is the newest SMS code in the outbox, and `[照片 NAME]` sends a photo
+- in user text, `{code}` is the newest SMS code in the outbox, `{right}` the right answer to the
+  next question of the open assessment paper, and `[照片 NAME]` sends a photo
   (`ok.jpg`, `big.jpg`, `cat.jpg`, `broken.jpg`) as metadata.attachment.
 Story `metadata.given` sets the world up: `demo` (the demo cohort), `catalog` (the demo courses,
 each a minute long), `bound` (this chat bound to 古林前 by an SMS code) and `platform` (古林前
-registered on the 继续教育平台 too)."""
+registered on the 继续教育平台 too) and `learned` (古林前 has a photo, enrolled 221175 for 2026 and
+watched every course)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ from sqlalchemy import select
 from bot.chat_api import service_key
 from services.context import Backend
 from services.registry.demo import load_demo_data
-from storage.models import ConversationEvent, SmsMessage
-from tests.learning.conftest import load_catalog, write_catalog
+from storage.models import AssessmentAttempt, ConversationEvent, SmsMessage
+from tests.learning.conftest import Trainee, correct_answers, enrol, load_catalog, watch_all, write_catalog
 from tests.photos.synth import cat, encode, id_photo_jpeg, portrait
 
 STORIES_FILE = Path(__file__).resolve().parents[1] / "test_conversations.yml"
@@ -121,6 +123,36 @@ async def register_demo_on_platform(http: httpx.AsyncClient, backend: Backend) -
     assert made.status_code == 201, made.text
 
 
+async def demo_learning_headers(http: httpx.AsyncClient) -> dict[str, str]:
+    logged = await http.post("/api/learning/login", json={"login": DEMO_ID, "password": DEMO_PHONE})
+    assert logged.status_code == 200, logged.text
+    return {"Authorization": f"Bearer {logged.json()['token']}"}
+
+
+async def demo_learns(http: httpx.AsyncClient, backend: Backend, clock: Any) -> None:
+    """古林前 has a photo, enrolled 221175 for 2026 and watched every course to the end."""
+    registry = await http.post("/api/registry/sessions", json={"login": DEMO_ID, "password": DEMO_PHONE})
+    uploaded = await http.put(
+        "/api/registry/me/photo",
+        files={"file": ("me.jpg", id_photo_jpeg(), "image/jpeg")},
+        headers={"Authorization": f"Bearer {registry.json()['token']}"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    headers = await demo_learning_headers(http)
+    trainee = Trainee(0, "古林前", DEMO_ID, DEMO_PHONE, headers, ["221175"])
+    await watch_all(http, trainee, await enrol(http, trainee, "221175", year=2026, package="PKG-JX"), clock)
+
+
+async def right_answers(backend: Backend) -> list[str]:
+    """The right letters of the newest open paper."""
+    async with backend.sessions() as session:
+        enrolment_id = await session.scalar(
+            select(AssessmentAttempt.enrolment_id).order_by(AssessmentAttempt.id.desc())
+        )
+    assert enrolment_id is not None, "no paper was started"
+    return await correct_answers(backend, enrolment_id)
+
+
 async def turn_events(backend: Backend, sender: str) -> list[dict[str, Any]]:
     """The stored events of the last turn: from the last user message on."""
     async with backend.sessions() as session:
@@ -148,6 +180,9 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
     if "platform" in story.given:
         await register_demo_on_platform(http, backend)
         clock.advance(seconds=61)
+    if "learned" in story.given:
+        await demo_learns(http, backend, clock)
+    answered = 0
     for number, turn in enumerate(story.turns, start=1):
         where = f"{story.name}, turn {number} ({turn.user!r})"
         body: dict[str, Any] = {"sender": sender, "message": turn.user}
@@ -161,6 +196,10 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
             }
         elif "{code}" in turn.user:
             body["message"] = turn.user.replace("{code}", await latest_code(backend))
+        elif "{right}" in turn.user:
+            answer = (await right_answers(backend))[answered]
+            answered += 1
+            body["message"] = turn.user.replace("{right}", answer)
         response = await http.post("/webhooks/rest/webhook", json=body)
         assert response.status_code == 200, f"{where}: {response.text}"
         texts = "\n".join(a.get("text", "") for a in response.json())
