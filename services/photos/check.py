@@ -37,13 +37,8 @@ class Analysis:
     problems: list[Problem] = field(default_factory=list)
     face: Face | None = None
     quarter_turns: int = 0
-    crop: framing.Crop | None = None
-    background: BackgroundReading | None = None
+    crop: framing.Crop | None = None  # the standard frame, when it can be cut
     gamma: float = 1.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
     @property
     def fixable(self) -> bool:
@@ -67,11 +62,6 @@ class Report:
     @property
     def codes(self) -> list[str]:
         return [p.code for p in self.problems]
-
-    @property
-    def message(self) -> str:
-        """All problems in one message, one per line."""
-        return "\n".join(p.message for p in self.problems)
 
 
 def check_photo(
@@ -123,7 +113,7 @@ def analyse(
     faces = detect(loaded.rgb)
     if not faces:
         faces = _find_turned_face(analysis, loaded)
-    _judge_faces(analysis, loaded, faces, found, backgrounds)
+    _judge_picture(analysis, loaded, faces, found, backgrounds)
     analysis.problems = sorted(found, key=lambda p: CODES.index(p.code))
     return analysis
 
@@ -142,7 +132,7 @@ def _find_turned_face(analysis: Analysis, loaded: Loaded) -> list[Face]:
     return []
 
 
-def _judge_faces(
+def _judge_picture(
     analysis: Analysis,
     loaded: Loaded,
     faces: list[Face],
@@ -150,44 +140,54 @@ def _judge_faces(
     backgrounds: Collection[Background],
 ) -> None:
     rgb = loaded.rgb
-    height, width = rgb.shape[:2]
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     face = faces[0] if faces else None
     analysis.face = face
     reading = measures.read_background(rgb, faces)
-    analysis.background = reading
     background_ok = _judge_background(reading, backgrounds, found)
     if measures.is_grayscale(rgb):
         found.append(Problem("grayscale", "照片是黑白的，要用彩色照片"))
-
     framing_problems = _framing_problems(analysis, loaded)
     if face is None:
         found.append(Problem("no_face", "照片里没有找到人脸，请正对镜头、露出整张脸重拍"))
         found.extend(framing_problems)
         return
-
+    height, width = rgb.shape[:2]
     crop = framing.standard_crop(face, level=abs(face.roll_degrees) > framing.MAX_TILT_DEGREES)
     verdict = framing.judge_crop(crop, width, height, scale=loaded.scale, can_pad=background_ok)
+    if verdict.feasible:
+        analysis.crop = crop
+    _judge_face(analysis, rgb, faces, reading, verdict, found)
+    found.extend(
+        Problem(item.code, item.message, fixable=item.fixable or verdict.feasible)
+        for item in framing_problems
+    )
+
+
+def _judge_face(
+    analysis: Analysis,
+    rgb: np.ndarray,
+    faces: list[Face],
+    reading: BackgroundReading | None,
+    verdict: framing.CropVerdict,
+    found: list[Problem],
+) -> None:
+    """The problems of the main face (`faces[0]`), given whether the standard frame can be cut."""
+    face = faces[0]
+    height, width = rgb.shape[:2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     others = [f for f in faces[1:] if f.height >= OTHER_FACE_MIN_SHARE * face.height]
     if others:
-        outside = all(not _overlaps(other, crop) for other in others)
-        found.append(
-            Problem(
-                "multiple_faces",
-                "照片里不止一个人，只能有您一个人"
-                + ("，自动修正会把别人裁掉" if outside else "，请单独重拍"),
-                fixable=outside and verdict.feasible,
-            )
-        )
+        outside = analysis.crop is not None and not any(_overlaps(other, analysis.crop) for other in others)
+        advice = "，自动修正会把别人裁掉" if outside else "，请单独重拍"
+        found.append(Problem("multiple_faces", "照片里不止一个人，只能有您一个人" + advice, fixable=outside))
 
     light = measures.exposure(grey, face)
+    lit = not (light.too_dark or light.too_bright)
     cut = framing.touches_edge(face, width, height) or framing.crown_cut(face)
     visible = measures.visibility(grey, face)
     half = visible.half_face_hidden or (
         reading is not None and measures.half_face_is_background(rgb, face, reading.colour)
     )
-    incomplete = cut or half
-    lit = not (light.too_dark or light.too_bright)
     if cut:
         found.append(
             Problem("face_incomplete", "脸或头顶被照片边缘切掉了，请把整个头部都拍进去，头顶上方留点空")
@@ -197,38 +197,28 @@ def _judge_faces(
     elif visible.feature_hidden and lit:  # in a washed-out or dark face the eyes show no detail either
         found.append(Problem("face_occluded", "眼睛或嘴巴被挡住了，请摘掉墨镜、口罩，头发和手不要挡脸"))
 
-    share = framing.face_height_share(face, height)
+    share = face.height / height
     if not cut and not framing.MIN_FACE_HEIGHT <= share <= framing.MAX_FACE_HEIGHT:
         size_word = "太小" if share < framing.MIN_FACE_HEIGHT else "太大"
-        fix_word = "自动修正会重新裁剪" if verdict.feasible else verdict.reason + "，请重拍"
-        found.append(Problem("face_size", f"头像在照片里{size_word}，{fix_word}", fixable=verdict.feasible))
+        advice = "自动修正会重新裁剪" if verdict.feasible else verdict.reason + "，请重拍"
+        found.append(Problem("face_size", f"头像在照片里{size_word}，{advice}", fixable=verdict.feasible))
 
-    roll = face.roll_degrees
-    if abs(roll) > framing.MAX_TILT_DEGREES:
-        fixable = verdict.feasible and abs(roll) <= framing.MAX_FIXABLE_TILT_DEGREES
-        found.append(
-            Problem("head_tilt", f"头歪了约 {abs(roll):.0f} 度，请坐正、两眼保持水平", fixable=fixable)
-        )
+    roll = abs(face.roll_degrees)
+    if roll > framing.MAX_TILT_DEGREES:
+        fixable = verdict.feasible and roll <= framing.MAX_FIXABLE_TILT_DEGREES
+        found.append(Problem("head_tilt", f"头歪了约 {roll:.0f} 度，请坐正、两眼保持水平", fixable=fixable))
 
     if measures.sharpness(grey, face) < measures.MIN_SHARPNESS:
         found.append(Problem("blurry", "照片模糊，请对好焦、拿稳手机，在光线充足的地方重拍"))
 
-    if not lit and not incomplete:
+    if not lit and not (cut or half):
         word = "太暗" if light.too_dark else "太亮"
+        advice = "（也可自动调整）" if light.fixable else ""
         found.append(
-            Problem(
-                "exposure",
-                f"脸部{word}，请在明亮均匀的光线下重拍" + ("（也可自动调整）" if light.fixable else ""),
-                fixable=light.fixable,
-            )
+            Problem("exposure", f"脸部{word}，请在明亮均匀的光线下重拍{advice}", fixable=light.fixable)
         )
         if light.fixable:
             analysis.gamma = light.gamma()
-
-    for item in framing_problems:
-        found.append(Problem(item.code, item.message, fixable=item.fixable or verdict.feasible))
-    if verdict.feasible:
-        analysis.crop = crop
 
 
 def _judge_background(

@@ -49,10 +49,6 @@ class Crop:
         return self.y + self.height
 
 
-def face_height_share(face: Face, height: int) -> float:
-    return face.height / height
-
-
 def touches_edge(face: Face, width: int, height: int) -> bool:
     points = (face.left_eye, face.right_eye, face.nose, face.mouth_left, face.mouth_right)
     outside = any(not (0 <= x < width and 0 <= y < height) for x, y in points)
