@@ -26,6 +26,11 @@ WAITING_FOR_STAFF = "waiting_for_staff"
 BOT = "bot"
 
 
+# Shared by every store of the process, so two assistants on one database never interleave a turn.
+_LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
+_WAITERS: dict[tuple[str, str], int] = {}
+
+
 def _lock_key(sender_id: str) -> int:
     return int.from_bytes(hashlib.sha256(sender_id.encode()).digest()[:8], "big", signed=True)
 
@@ -50,15 +55,15 @@ class TrackerStore:
         self.engine = engine
         self.sessions = sessions
         self.domain = domain
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiters: dict[str, int] = {}
+        self._database = engine.url.render_as_string(hide_password=True)
         self._postgres = engine.dialect.name == "postgresql"
 
     @asynccontextmanager
     async def locked(self, sender_id: str) -> AsyncIterator[None]:
         """Exclusive use of one sender's conversation for one turn."""
-        lock = self._locks.setdefault(sender_id, asyncio.Lock())
-        self._waiters[sender_id] = self._waiters.get(sender_id, 0) + 1
+        key = (self._database, sender_id)
+        lock = _LOCKS.setdefault(key, asyncio.Lock())
+        _WAITERS[key] = _WAITERS.get(key, 0) + 1
         try:
             async with lock:
                 if not self._postgres:
@@ -70,10 +75,10 @@ class TrackerStore:
                     )
                     yield
         finally:
-            self._waiters[sender_id] -= 1
-            if not self._waiters[sender_id]:
-                del self._waiters[sender_id]
-                self._locks.pop(sender_id, None)
+            _WAITERS[key] -= 1
+            if not _WAITERS[key]:
+                del _WAITERS[key]
+                _LOCKS.pop(key, None)
 
     async def conversation(self, sender_id: str) -> Conversation | None:
         async with self.sessions() as session:

@@ -1,0 +1,101 @@
+"""The runtime's promises: trackers survive a restart, sessions expire, one turn at a time per
+sender even across two assistants on one database, hand-off is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from sqlalchemy import select
+
+from bot.app import create_assistant_app
+from bot.runtime.understanding import Interpreter
+from bot.settings import AssistantSettings
+from services.context import Backend
+from storage.models import Conversation, ConversationEvent
+from tests.assistant.conftest import Chat
+from tests.conftest import FakeClock
+
+
+def new_app_client(backend: Backend, interpreter: Interpreter) -> httpx.AsyncClient:
+    """A second, freshly started assistant on the same database (a restart, or another process)."""
+    app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://jianpei.test")
+
+
+async def test_conversation_survives_a_restart(
+    chat: Chat, backend: Backend, interpreter: Interpreter
+) -> None:
+    await chat.say("/register")
+    assert "身份证号" in await chat.text("白山松")
+    async with new_app_client(backend, interpreter) as restarted:
+        again = Chat(restarted, chat.sender)
+        assert "身份证号应为18位" in await again.text("12345")
+        assert "手机号" in await again.text("220204198203150521")
+
+
+async def test_an_idle_session_expires_and_forgets_the_open_form(
+    chat: Chat, backend: Backend, clock: FakeClock
+) -> None:
+    await chat.say("/register")
+    await chat.say("白山松")
+    clock.advance(minutes=61)
+    answer = await chat.text("220204198203150521")
+    assert "手机号" not in answer, "a new session starts with no form open"
+    async with backend.sessions() as session:
+        kinds = list(
+            await session.scalars(
+                select(ConversationEvent.type_name).where(ConversationEvent.sender_id == chat.sender)
+            )
+        )
+        conversation = await session.get(Conversation, chat.sender)
+    assert kinds.count("session_started") == 2
+    assert conversation is not None
+    async with backend.sessions() as session:
+        first_of_session = await session.scalar(
+            select(ConversationEvent.type_name).where(
+                ConversationEvent.id == conversation.session_start_event_id
+            )
+        )
+    assert first_of_session == "session_started"
+
+
+async def test_turns_of_one_sender_never_interleave(
+    chat: Chat, backend: Backend, interpreter: Interpreter
+) -> None:
+    """Twenty messages at once through two assistants: every turn's events stay together."""
+    async with new_app_client(backend, interpreter) as other:
+        clients = [chat.http, other]
+        payloads = ["/contact_support", "/account_help", "/training_cycle", "/learning_rules"]
+        await asyncio.gather(
+            *(Chat(clients[i % 2], chat.sender).say(payloads[i % 4] + f'{{"n":"{i}"}}') for i in range(20))
+        )
+    async with backend.sessions() as session:
+        rows = await session.scalars(
+            select(ConversationEvent.data)
+            .where(ConversationEvent.sender_id == chat.sender)
+            .order_by(ConversationEvent.id)
+        )
+        events = [json.loads(row) for row in rows]
+    turns: list[list[str]] = []
+    for event in events:
+        if event["event"] == "user":
+            turns.append([])
+        elif turns and event["event"] == "action":
+            turns[-1].append(event["name"])
+    assert len(turns) == 20
+    assert all(len(actions) == 2 and actions[-1] == "action_listen" for actions in turns), turns
+
+
+async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> None:
+    assert "已为您转人工" in await chat.text("人工")
+    async with backend.sessions() as session:
+        conversation = await session.get(Conversation, chat.sender)
+    assert conversation is not None and conversation.status == "waiting_for_staff"
+    assert conversation.handoff_requested_at is not None
+    assert "请耐心等一下" in await chat.text("在吗")
+    await chat.say("/menu")
+    async with backend.sessions() as session:
+        conversation = await session.get(Conversation, chat.sender)
+    assert conversation is not None and conversation.status == "bot"
