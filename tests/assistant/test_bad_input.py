@@ -11,11 +11,11 @@ import httpx
 from sqlalchemy import func, select
 
 from services.context import Backend
+from services.registry.demo import load_demo_data
 from storage.models import ChatBinding, ConversationEvent, Photo
 from tests.assistant.conftest import Chat
 from tests.assistant.stories import bind_demo_trainee, photo
 from tests.conftest import FakeClock
-from services.registry.demo import load_demo_data
 
 
 async def stored_events(backend: Backend, sender: str) -> list[dict]:
