@@ -39,6 +39,7 @@ class Analysis:
     quarter_turns: int = 0
     crop: framing.Crop | None = None  # the standard frame, when it can be cut
     gamma: float = 1.0
+    whiten: bool = False  # repaint an even wall of the wrong colour white
 
     @property
     def fixable(self) -> bool:
@@ -143,7 +144,7 @@ def _judge_picture(
     face = faces[0] if faces else None
     analysis.face = face
     reading = measures.read_background(rgb, faces)
-    background_ok = _judge_background(reading, backgrounds, found)
+    _judge_background(analysis, reading, backgrounds, found)
     if measures.is_grayscale(rgb):
         found.append(Problem("grayscale", "照片是黑白的，要用彩色照片"))
     framing_problems = _framing_problems(analysis, loaded)
@@ -153,7 +154,8 @@ def _judge_picture(
         return
     height, width = rgb.shape[:2]
     crop = framing.standard_crop(face, level=abs(face.roll_degrees) > framing.MAX_TILT_DEGREES)
-    verdict = framing.judge_crop(crop, width, height, scale=loaded.scale, can_pad=background_ok)
+    plain = reading is not None and reading.uniform  # an even wall can be extended past the edge
+    verdict = framing.judge_crop(crop, width, height, scale=loaded.scale, can_pad=plain)
     if verdict.feasible:
         analysis.crop = crop
     _judge_face(analysis, rgb, faces, reading, verdict, found)
@@ -222,18 +224,21 @@ def _judge_face(
 
 
 def _judge_background(
-    reading: BackgroundReading | None, backgrounds: Collection[Background], found: list[Problem]
-) -> bool:
+    analysis: Analysis,
+    reading: BackgroundReading | None,
+    backgrounds: Collection[Background],
+    found: list[Problem],
+) -> None:
     wanted = "或".join(_BACKGROUND_NAMES[b] for b in BOTH_BACKGROUNDS if b in backgrounds)
-    if reading is None:
-        return False
-    if reading.kind not in backgrounds:
-        found.append(Problem("background", f"背景要是纯{wanted}，请站在{wanted}的墙或幕布前重拍"))
-        return False
+    if reading is None or (reading.kind in backgrounds and reading.uniform):
+        return
     if not reading.uniform:
         found.append(Problem("background", f"背景不干净，要是一整片纯{wanted}，不能有杂物、阴影或图案"))
-        return False
-    return True
+    elif reading.repaintable:
+        analysis.whiten = True
+        found.append(Problem("background", f"背景要是纯{wanted}，自动修正会把背景换成白色", fixable=True))
+    else:
+        found.append(Problem("background", f"背景要是纯{wanted}，请站在{wanted}的墙或幕布前重拍"))
 
 
 def _framing_problems(analysis: Analysis, loaded: Loaded) -> list[Problem]:

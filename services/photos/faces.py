@@ -69,15 +69,22 @@ class Face:
         dy = self.right_eye[1] - self.left_eye[1]
         return math.degrees(math.atan2(dy, dx))
 
-    def scaled(self, factor: float) -> Face:
-        def point(p: Point) -> Point:
-            return (p[0] * factor, p[1] * factor)
+    def transformed(self, matrix: np.ndarray) -> Face:
+        """This face after the affine map `matrix` (2x3): points exactly, the box about its
+        centre, its size scaled by the map's scale."""
 
+        def point(p: Point) -> Point:
+            x, y = matrix @ np.array([p[0], p[1], 1.0])
+            return (float(x), float(y))
+
+        scale = math.sqrt(abs(float(np.linalg.det(matrix[:, :2]))))
+        centre = point((self.x + self.width / 2, self.y + self.height / 2))
+        width, height = self.width * scale, self.height * scale
         return Face(
-            x=self.x * factor,
-            y=self.y * factor,
-            width=self.width * factor,
-            height=self.height * factor,
+            x=centre[0] - width / 2,
+            y=centre[1] - height / 2,
+            width=width,
+            height=height,
             confidence=self.confidence,
             left_eye=point(self.left_eye),
             right_eye=point(self.right_eye),
@@ -122,5 +129,5 @@ def detect(rgb: np.ndarray) -> list[Face]:
             mouth_left=points["mouth_left"],
             mouth_right=points["mouth_right"],
         )
-        faces.append(face.scaled(1 / factor))
+        faces.append(face.transformed(np.array([[1 / factor, 0, 0], [0, 1 / factor, 0]])))
     return sorted(faces, key=lambda face: face.area, reverse=True)

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from services.photos import measures
 from services.photos.check import BOTH_BACKGROUNDS, Analysis, Report, analyse, check_photo, report_of
 from services.photos.framing import Crop
 from services.photos.loading import load
@@ -67,7 +68,7 @@ async def fix_photo_async(
 
 
 def render(data: bytes, analysis: Analysis) -> np.ndarray:
-    """The 295x413 RGB picture: upright, level, evenly lit, framed."""
+    """The 295x413 RGB picture: upright, level, evenly lit, framed, on white if asked."""
     assert analysis.loaded is not None
     rgb = load(data, long_side=FIX_LONG_SIDE).rgb
     if analysis.quarter_turns:
@@ -79,14 +80,23 @@ def render(data: bytes, analysis: Analysis) -> np.ndarray:
     crop = analysis.crop
     if crop is None:  # the framing already passes and the standard frame does not fit: keep it
         crop = Crop(0, 0, analysis.loaded.rgb.shape[1], analysis.loaded.rgb.shape[0])
-    eye = analysis.face.eye_centre if analysis.face else (0.0, 0.0)
-    return _warp(rgb, crop, (eye[0] * factor, eye[1] * factor), factor)
+    face = analysis.face
+    eye = face.eye_centre if face else (0.0, 0.0)
+    picture, mapping = _warp(rgb, crop, (eye[0] * factor, eye[1] * factor), factor)
+    if analysis.whiten and face is not None:
+        placed = face.transformed(mapping)
+        wall = measures.read_background(picture, [placed])
+        if wall is not None:
+            picture = measures.whiten_background(picture, placed, wall.colour)
+    return picture
 
 
-def _warp(rgb: np.ndarray, crop: Crop, eye: tuple[float, float], factor: float) -> np.ndarray:
+def _warp(
+    rgb: np.ndarray, crop: Crop, eye: tuple[float, float], factor: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut `crop` (analysis coordinates; `factor` converts to `rgb`'s) out of `rgb` turned about
-    `eye` by the crop's roll, scaled to 295x413. Shrinking happens first with area averaging, so the
-    warp itself never shrinks and never aliases."""
+    `eye` by the crop's roll, scaled to 295x413; with the map from analysis to output coordinates.
+    Shrinking happens first with area averaging, so the warp itself never shrinks or aliases."""
     scale = TARGET_WIDTH / (crop.width * factor)
     if scale < 1.0:
         size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
@@ -102,13 +112,14 @@ def _warp(rgb: np.ndarray, crop: Crop, eye: tuple[float, float], factor: float) 
     centre = np.array(eye)
     shift = scale * (centre - corner) - linear @ centre
     matrix = np.hstack([linear, shift[:, None]])
-    return cv2.warpAffine(
+    picture = cv2.warpAffine(
         rgb,
         matrix,
         (TARGET_WIDTH, TARGET_HEIGHT),
         flags=cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
+    return picture, np.hstack([linear * factor, shift[:, None]])
 
 
 def encode_jpeg(rgb: np.ndarray, max_bytes: int = MAX_BYTES) -> bytes:

@@ -7,10 +7,20 @@ import io
 import numpy as np
 from PIL import Image
 
-from services.photos import MAX_BYTES, check_photo, fix_photo
+from services.photos import BOTH_BACKGROUNDS, MAX_BYTES, WHITE_ONLY, check_photo, fix_photo
 from services.photos.faces import detect
 from services.photos.fix import _jpeg, encode_jpeg
-from tests.photos.synth import Placement, cat, encode, group, id_photo_jpeg, portrait, stored_for_orientation
+from tests.photos.synth import (
+    ID_BLUE,
+    Placement,
+    astronaut_scene,
+    cat,
+    encode,
+    group,
+    id_photo_jpeg,
+    portrait,
+    stored_for_orientation,
+)
 
 
 def opened(data: bytes) -> Image.Image:
@@ -80,7 +90,7 @@ def test_a_photo_that_passes_is_kept_byte_for_byte() -> None:
 
 
 def test_nothing_is_made_when_a_problem_needs_a_new_photo() -> None:
-    for data in (encode(cat()), encode(portrait(background=(190, 190, 190)), quality=100)):
+    for data in (encode(cat()), encode(portrait(background=astronaut_scene()), quality=100)):
         outcome = fix_photo(data)
         assert not outcome.original.ok
         assert any(not p.fixable for p in outcome.original.problems)
@@ -95,3 +105,19 @@ def test_the_jpeg_has_the_highest_quality_that_fits() -> None:
     assert len(data) == sizes[best] <= MAX_BYTES
     assert best == 95 or sizes[best + 1] > MAX_BYTES
     assert len(encode_jpeg(portrait(), max_bytes=15_000)) <= 15_000
+
+
+def test_an_even_wall_of_another_colour_is_made_white() -> None:
+    for data, backgrounds in [
+        (
+            encode(portrait(900, 1200, face_height=0.3, face_top=0.3, background=(200, 200, 200))),
+            BOTH_BACKGROUNDS,
+        ),
+        (encode(portrait(background=ID_BLUE)), WHITE_ONLY),  # blue will not do for the management system
+    ]:
+        outcome = fix_photo(data, backgrounds=backgrounds)
+        assert "background" in outcome.original.codes
+        assert outcome.fixed is not None
+        corner = np.asarray(opened(outcome.fixed.data))[:40, :40]
+        assert corner.min() >= 245
+        assert check_photo(outcome.fixed.data, backgrounds=WHITE_ONLY).ok
