@@ -12,11 +12,22 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from services.photos import check_photo, fix_photo
 from services.photos.faces import detector
-from tests.photos.synth import encode, id_photo_jpeg, portrait, stored_for_orientation
+from tests.photos.synth import (
+    animated_gif,
+    encode,
+    heic_like,
+    id_photo_jpeg,
+    png16,
+    png_bomb,
+    portrait,
+    stored_for_orientation,
+    transparent_png,
+)
 
 COMMAND = "python -m bench photos"
 
@@ -36,6 +47,24 @@ INPUTS: dict[str, Callable[[], bytes]] = {
     "295x413 JPEG": id_photo_jpeg,
     "295x413 PNG": small_png,
     "12 MP phone JPEG": phone_photo,
+}
+
+
+def _turned(orientation: int) -> bytes:
+    return encode(stored_for_orientation(portrait(), orientation), orientation=orientation)
+
+
+BAD_INPUTS: dict[str, Callable[[], bytes]] = {
+    "zero bytes": lambda: b"",
+    "text renamed .jpg": lambda: "我的照片\n".encode() * 20,
+    "truncated JPEG": lambda: id_photo_jpeg()[:3000],
+    "20000x20000 PNG bomb": png_bomb,
+    "HEIC": heic_like,
+    "CMYK JPEG": lambda: encode(portrait(), mode="CMYK"),
+    "16-bit PNG": lambda: png16(portrait(), grey=False),
+    "animated GIF": animated_gif,
+    "transparent PNG": transparent_png,
+    **{f"EXIF orientation {n}": partial(_turned, n) for n in range(2, 9)},
 }
 WORK: dict[str, Callable[[bytes], object]] = {"check": check_photo, "fix": fix_photo}
 
@@ -67,6 +96,17 @@ def _measure(work: str, data: bytes, rounds: int) -> Result:
     return Result(rounds / seconds, cpu / rounds * 1000, idle, _peak_mb())
 
 
+def _bad_inputs(files: dict[str, bytes]) -> list[tuple[str, float, list[str]]]:
+    detector()
+    check_photo(id_photo_jpeg())
+    timings = []
+    for name, data in files.items():
+        started = time.perf_counter()
+        report = check_photo(data)
+        timings.append((name, (time.perf_counter() - started) * 1000, report.codes))
+    return timings
+
+
 def main() -> None:
     load = os.getloadavg()[0]
     print(f"command: {COMMAND}   (fresh process per line, one caller thread; load average {load:.1f})")
@@ -85,6 +125,13 @@ def main() -> None:
                 f"(idle {result.idle_mb:.0f} MB)  n={rounds}",
                 flush=True,
             )
+    files = {name: make() for name, make in BAD_INPUTS.items()}
+    with context.Pool(1) as pool:
+        timings = pool.apply(_bad_inputs, (files,))
+    name, slowest, codes = max(timings, key=lambda timing: timing[1])
+    print(f"bad input: {len(timings)} files, slowest {slowest:.0f} ms ({name}: {', '.join(codes)})")
+    for name, milliseconds, codes in timings:
+        print(f"  {name:<22} {milliseconds:6.0f} ms  {', '.join(codes)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,9 @@ from PIL import Image, UnidentifiedImageError
 from services.photos.problems import Problem
 
 # Larger than any phone's normal mode (48 MP); a 20000x20000 PNG bomb is refused before decoding.
+# Only JPEGs can be decoded at a reduced scale, so other formats get a lower ceiling.
 MAX_PIXELS = 64_000_000
+MAX_PIXELS_FULL_DECODE = 25_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 _EXIF_ORIENTATION = 0x0112
@@ -98,7 +100,8 @@ def load(data: bytes, *, long_side: int) -> Loaded:
     except _DECODE_ERRORS:
         raise _unreadable("这个文件不是图片或已经损坏，请重新拍一张照片") from None
     with image:
-        if image.width * image.height > MAX_PIXELS:
+        ceiling = MAX_PIXELS if image.format == "JPEG" else MAX_PIXELS_FULL_DECODE
+        if image.width * image.height > ceiling:
             raise _unreadable("图片的像素多得异常，无法打开，请上传普通的手机照片")
         return _decode(image, data, long_side)
 

@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from collections.abc import Callable
 
-import cv2
-import numpy as np
 import pytest
 from PIL import Image
 
 from services.photos import check_photo, fix_photo
-from tests.photos.synth import encode, id_photo_jpeg, portrait, stored_for_orientation
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
-def png_bomb(side: int = 20_000) -> bytes:
-    """A valid 1-bit PNG of side x side pixels, all black: a few kilobytes that would need 400 MB."""
-    row = b"\0" * (1 + side // 8)
-    packer = zlib.compressobj(9)
-    compressed = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
-    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + png_chunk(b"IHDR", header)
-        + png_chunk(b"IDAT", compressed)
-        + png_chunk(b"IEND", b"")
-    )
-
-
-def png16(rgb: np.ndarray, *, grey: bool) -> bytes:
-    wide = rgb.astype(np.uint16) * 257
-    picture = cv2.cvtColor(wide, cv2.COLOR_RGB2GRAY) if grey else cv2.cvtColor(wide, cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".png", picture)
-    assert ok
-    return encoded.tobytes()
-
-
-def animated_gif() -> bytes:
-    frames = [Image.fromarray(portrait()), Image.fromarray(portrait(roll_degrees=5))]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
-    return buffer.getvalue()
-
-
-def transparent_png() -> bytes:
-    rgba = np.dstack([portrait(), np.full((413, 295), 255, np.uint8)])
-    rgba[:60, :, 3] = 0
-    return encode(rgba, "PNG")
-
-
-def heic_like() -> bytes:
-    """The start of an iPhone HEIC file: an ISO-BMFF `ftyp` box with the `heic` brand."""
-    return struct.pack(">I", 24) + b"ftypheic" + b"\0\0\0\0" + b"mif1heic" + b"\0" * 200
+from tests.photos.synth import (
+    animated_gif,
+    encode,
+    heic_like,
+    id_photo_jpeg,
+    png16,
+    png_bomb,
+    portrait,
+    stored_for_orientation,
+    transparent_png,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +30,7 @@ def heic_like() -> bytes:
         ("truncated JPEG", lambda: id_photo_jpeg()[:3000], "unreadable"),
         ("only a JPEG header", lambda: id_photo_jpeg()[:2], "unreadable"),
         ("20000x20000 PNG bomb", png_bomb, "unreadable"),
+        ("6000x6000 PNG: too many pixels to decode whole", lambda: png_bomb(6000), "unreadable"),
         ("HEIC", heic_like, "format"),
     ],
 )
