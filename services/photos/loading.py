@@ -9,6 +9,7 @@ scaling), so a 12-megapixel phone photo costs a fraction of a full decode.
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,12 +34,18 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# What decoders raise on malformed input (Pillow's plugins are not consistent about it).
 _DECODE_ERRORS = (
     UnidentifiedImageError,
     OSError,
     SyntaxError,
     ValueError,
     EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
     Image.DecompressionBombError,
 )
 
@@ -107,11 +114,12 @@ def load(data: bytes, *, long_side: int) -> Loaded:
 
 
 def _decode(image: Image.Image, data: bytes, long_side: int) -> Loaded:
-    file_format = image.format or ""
+    # Phones often write MPO: a plain JPEG followed by extra pictures (depth, HDR) it ignores.
+    file_format = "JPEG" if image.format == "MPO" else image.format or ""
     faults: list[str] = []
     if file_format not in ACCEPTED_FORMATS:
         faults.append(f"照片是 {file_format or '未知'} 格式，只能用 JPG 或 PNG")
-    if getattr(image, "n_frames", 1) > 1:
+    if file_format != "JPEG" and getattr(image, "n_frames", 1) > 1:
         faults.append("这是一张动图，只能用静态照片")
     if image.mode == "CMYK":
         faults.append("照片是印刷用的 CMYK 颜色，要转成普通的 RGB 颜色")

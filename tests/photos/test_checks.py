@@ -6,12 +6,14 @@ each case changes exactly one thing about an otherwise good 295x413 ID photo.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from services.photos import CODES, check_photo
 from services.photos.check import WHITE_ONLY
@@ -55,6 +57,13 @@ def covered(
         -1,
     )
     return out
+
+
+def mpo() -> bytes:
+    buffer = io.BytesIO()
+    second = Image.fromarray(portrait(roll_degrees=3))
+    Image.fromarray(portrait()).save(buffer, "MPO", save_all=True, append_images=[second], quality=60)
+    return buffer.getvalue()
 
 
 def gradient_background() -> np.ndarray:
@@ -111,6 +120,7 @@ CASES = [
     Case("unreadable", "JPEG with junk after its end", lambda: id_photo_jpeg() + b"junk" * 50, False),
     Case("format", "WebP", lambda: encode(portrait(), "WEBP"), True, True),
     Case("format", "PNG", lambda: encode(portrait(), "PNG"), False),
+    Case("format", "a phone's MPO (a JPEG with a depth picture after it)", lambda: mpo(), False),
     Case("file_size", "30,001 bytes", lambda: padded_to(id_photo_jpeg(), 30_001), True, True),
     Case("file_size", "exactly 30,000 bytes", lambda: padded_to(id_photo_jpeg(), 30_000), False),
     Case("resolution", "200x280", lambda: encode(portrait(200, 280)), True, False),
