@@ -29,6 +29,8 @@ from nlu.pipeline import DEFAULT_CONFIG, DEFAULT_DATA, PipelineConfig, load_pipe
 from nlu.trainingdata import Example, TrainingData, load_training_data
 
 FORMAT = "jianpei-nlu/1"
+NAME_HINT = "name_shape"  # a regex of the data: a message, or its first word, shaped like a name
+NAME_ENTITY = "person_name"
 FALLBACK_INTENT = "nlu_fallback"
 RANKING_LENGTH = 10
 DEFAULT_C = 10.0
@@ -175,12 +177,26 @@ class EmbeddedInterpreter:
         ):
             intent = {"name": FALLBACK_INTENT, "confidence": threshold}
             ranking = [intent, *ranking]
+        if intent["name"] == "inform":
+            entities = self._bare_name(text, entities)
         return {
             "text": text,
             "intent": intent,
             "entities": [entity.as_rasa_dict() for entity in entities],
             "intent_ranking": ranking,
         }
+
+    def _bare_name(self, text: str, entities: list[Entity]) -> list[Entity]:
+        """An `inform` that is just a name ("王桂芝", "陈志刚 2201..."): no trigger word to find it by,
+        so the name-shaped first word is the person_name."""
+        if NAME_ENTITY not in self.entity_names or any(e.entity == NAME_ENTITY for e in entities):
+            return entities
+        for pattern in self.featurizer.hint_patterns.get(NAME_HINT, []):
+            match = pattern.search(text)
+            if match and not any(e.start < match.end() and match.start() < e.end for e in entities):
+                name = Entity(NAME_ENTITY, match.group(), match.start(), match.end())
+                return sorted([*entities, name], key=lambda e: (e.start, e.entity))
+        return entities
 
     async def parse(self, text: str) -> dict[str, Any]:
         return self.parse_sync(text)

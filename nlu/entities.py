@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.identity import InvalidIdentity, normalize_phone, parse_id_number
+from services.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
 from services.positions import canonical_position
 
 # Full-width digits, letters, plus and minus become ASCII one for one, so offsets stay those of the text.
@@ -31,7 +31,7 @@ _CODE_CONTEXT = re.compile(r"验证码|校验码|短信|动态码|(?<!号)码")
 _CERTIFICATE_CONTEXT = re.compile(r"证书|(?<!身份)证号|编号")
 _BARE_POSITIONS = {"施工员", "质量员"}  # the sub-specialty is asked for later
 # Earlier wins when two matches of the same length overlap.
-_PRIORITY = ("id_number", "phone", "position", "certificate_number", "sms_code", "year")
+_PRIORITY = ("id_number", "phone", "position", "certificate_number", "sms_code", "year", "person_name")
 _AMBIGUOUS = frozenset({"certificate_number", "sms_code"})
 
 
@@ -102,6 +102,8 @@ class EntityExtractor:
                 return parse_id_number(raw).value
             if name == "phone":
                 return normalize_phone(raw)
+            if name == "person_name":
+                return validate_name(raw)
         except InvalidIdentity:
             return None
         if name == "year":

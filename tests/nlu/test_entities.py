@@ -86,5 +86,22 @@ def test_certificate_number_with_authority_prefix(trained: Trained) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("我叫王大力", [("person_name", "王大力", "王大力")]),
+        ("姓名：张铁山", [("person_name", "张铁山", "张铁山")]),
+        ("王桂芝", [("person_name", "王桂芝", "王桂芝")]),
+        (
+            "我叫李四手机13904315566",
+            [("person_name", "李四", "李四"), ("phone", "13904315566", "13904315566")],
+        ),
+        ("我是安全员", [("position", "安全员", "安全员")]),
+    ],
+)
+def test_names_people_give(trained: Trained, text: str, found: list[tuple[str, str, str]]) -> None:
+    assert entities(trained, text) == found
+
+
 def test_no_entities_in_plain_questions(trained: Trained) -> None:
     assert entities(trained, "学完了咋打印学时证明") == []

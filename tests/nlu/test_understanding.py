@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nlu.evaluation import evaluate
-from nlu.pipeline import DEFAULT_DATA
+from nlu.pipeline import DEFAULT_DATA, load_pipeline
 from nlu.trainingdata import load_training_data
 from tests.nlu.conftest import Trained
 
@@ -58,7 +58,7 @@ async def test_colloquial_questions(trained: Trained, text: str, intent: str) ->
 @pytest.mark.parametrize("text", ["zzzz", "？？？", "qwpoe xmvn"])
 async def test_nonsense_falls_back(trained: Trained, text: str) -> None:
     answer = await trained.interpreter.parse(text)
-    assert answer["intent"] == {"name": "nlu_fallback", "confidence": 0.3}
+    assert answer["intent"] == {"name": "nlu_fallback", "confidence": load_pipeline().fallback_threshold}
     assert answer["intent_ranking"][0]["name"] == "nlu_fallback"
 
 
