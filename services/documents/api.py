@@ -251,9 +251,10 @@ async def download(token: str, backend: BackendDep) -> Response:
     if ref.kind == ECERT:
         async with backend.sessions() as session:
             ecert = await session.get(ECertificate, ref.document_id)
-        if ecert is None:
+            status = await ecerts.status_of(session, ecert) if ecert is not None else None
+        if ecert is None or status is None:
             raise _BAD_LINK
-        _refuse_if_gone(ecert.status, "电子证书")
+        _refuse_if_gone(status, "电子证书")
         content = await ecerts.content_of(backend, ecert)
         data = await asyncio.to_thread(render_e_certificate, content)
         return _pdf_response(data, f"电子培训合格证-{ecert.certificate_number}-第{ecert.version}版.pdf")

@@ -3,8 +3,9 @@
 专业人员 use 证书更新 and 技能人员 use 查看/下载; either way the trainee gets the current version of the
 certificate's e-certificate, and a new version is issued (the previous one marked superseded) only when
 what it would show has changed, so pressing the button twice issues nothing new. Both need the
-certificate to be 正常 and the photo to be on file; a revoked e-certificate is never replaced by the
-trainee alone.
+certificate to be 正常 and the photo to be on file. An e-certificate the operator revoked is never
+replaced by the trainee alone; one whose hours were withdrawn (学时清零) counts as revoked, and a
+renewal after the hours are earned again issues a new version.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from storage.models import Certificate, HoursRecord, Photo
 from storage.models.documents import DocumentStatus, ECertificate
 
 NORMAL = "正常"
+HOURS_WITHDRAWN = "证书上的继续教育学时已被清零"
 YEARS_SHOWN = 3
 CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -71,6 +73,11 @@ def _check_eligible(certificate: Certificate, photo: Photo | None) -> None:
         )
 
 
+def _record_key(record: HoursRecord) -> str:
+    """Names one hours record for good: SQLite may hand a deleted row's id to the next row."""
+    return f"{record.id}@{record.recorded_at.isoformat()}"
+
+
 def _snapshot(certificate: Certificate, institution: str) -> dict[str, Any]:
     records: list[HoursRecord] = sorted(certificate.hours_records, key=lambda r: r.cycle_year, reverse=True)
     return {
@@ -80,8 +87,10 @@ def _snapshot(certificate: Certificate, institution: str) -> dict[str, Any]:
         "position": certificate.position,
         "category": certificate.category,
         "institution": institution,
+        # `record` ties the version to the very records it shows (see `status_of`)
         "yearly_hours": [
-            {"cycle_year": record.cycle_year, "hours": record.total_hours} for record in records[:YEARS_SHOWN]
+            {"cycle_year": record.cycle_year, "hours": record.total_hours, "record": _record_key(record)}
+            for record in records[:YEARS_SHOWN]
         ],
     }
 
@@ -110,6 +119,25 @@ async def _latest(session: AsyncSession, certificate_id: int) -> ECertificate | 
     )
 
 
+async def status_of(session: AsyncSession, ecert: ECertificate) -> str:
+    """The version's status now: a valid one showing hours the registry no longer has is revoked
+    (hours earned again are a new record, so they renew into a new version rather than revive this)."""
+    if ecert.status != DocumentStatus.VALID:
+        return ecert.status
+    records = await session.scalars(
+        select(HoursRecord).where(HoursRecord.certificate_id == ecert.certificate_id)
+    )
+    recorded = {_record_key(record) for record in records}
+    shown = {str(item["record"]) for item in ecert.yearly_hours}
+    return DocumentStatus.VALID if shown <= recorded else DocumentStatus.REVOKED
+
+
+def _revoked_by_operator() -> AppError:
+    return AppError(
+        409, "e_certificate_revoked", f"这个证书的电子证书已被撤销，如有疑问请拨打客服电话 {HELPLINE}"
+    )
+
+
 async def _ensure_current(backend: Backend, person_id: int, certificate_number: str) -> Issued:
     now = backend.now()
     async with backend.transaction() as session:
@@ -117,14 +145,18 @@ async def _ensure_current(backend: Backend, person_id: int, certificate_number: 
         photo = await session.scalar(select(Photo).where(Photo.person_id == person_id))
         _check_eligible(certificate, photo)
         latest = await _latest(session, certificate.id)
+        # A stored revocation is the operator's: only a withdrawal of hours is stored in the same
+        # transaction that issues the next version.
         if latest is not None and latest.status == DocumentStatus.REVOKED:
-            raise AppError(
-                409, "e_certificate_revoked", f"这个证书的电子证书已被撤销，如有疑问请拨打客服电话 {HELPLINE}"
-            )
+            raise _revoked_by_operator()
         snapshot = _snapshot(certificate, backend.settings.learning_institution)
-        if latest is not None and _shows(latest) == snapshot:
+        if latest is not None and await status_of(session, latest) == DocumentStatus.REVOKED:
+            latest.status = DocumentStatus.REVOKED
+            latest.revoked_reason = HOURS_WITHDRAWN
+            latest.status_changed_at = now
+        elif latest is not None and _shows(latest) == snapshot:
             return Issued(ecert=latest, created=False)
-        if latest is not None:
+        elif latest is not None:
             latest.status = DocumentStatus.SUPERSEDED
             latest.status_changed_at = now
         ecert = ECertificate(
@@ -167,11 +199,16 @@ async def view(backend: Backend, *, person_id: int, certificate_number: str) -> 
     async with backend.sessions() as session:
         certificate = await _own_certificate(session, person_id, certificate_number)
         latest = await _latest(session, certificate.id)
+        status = await status_of(session, latest) if latest is not None else None
     if latest is None:
         raise AppError(409, "not_renewed", "这个证书还没有换发电子证书，请先点「证书更新」")
     if latest.status == DocumentStatus.REVOKED:
+        raise _revoked_by_operator()
+    if status == DocumentStatus.REVOKED:
         raise AppError(
-            409, "e_certificate_revoked", f"这个证书的电子证书已被撤销，如有疑问请拨打客服电话 {HELPLINE}"
+            409,
+            "hours_withdrawn",
+            f"{HOURS_WITHDRAWN}，电子证书已失效。请重新完成继续教育，再点「证书更新」",
         )
     return Issued(ecert=latest, created=False)
 

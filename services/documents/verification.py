@@ -14,7 +14,7 @@ from string import Template
 from sqlalchemy import select
 
 from services.context import Backend
-from services.documents import proofs
+from services.documents import ecerts, proofs
 from services.documents.ecert_pdf import chinese_date
 from services.errors import HELPLINE
 from services.identity import mask_name
@@ -50,13 +50,14 @@ async def look_up(backend: Backend, code: str) -> Verified | None:
     async with backend.sessions() as session:
         ecert = await session.scalar(select(ECertificate).where(ECertificate.verify_code == code))
         if ecert is not None:
+            status = await ecerts.status_of(session, ecert)
             return Verified(
                 document="电子培训合格证",
                 holder=mask_name(ecert.holder_name),
                 certificate_number=ecert.certificate_number,
                 position=ecert.position,
-                status=ecert.status,
-                status_word=STATUS_WORDS[ecert.status],
+                status=status,
+                status_word=STATUS_WORDS[status],
                 issued_on=ecert.issued_on,
             )
         proof = await session.scalar(select(TrainingProof).where(TrainingProof.verify_code == code))

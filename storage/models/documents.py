@@ -42,7 +42,7 @@ class ECertificate(Base):
     category: Mapped[str] = mapped_column(String(10))
     institution: Mapped[str] = mapped_column(String(100))
     issued_on: Mapped[date] = mapped_column(Date)
-    # [{"cycle_year": 2026, "hours": 32.0}, ...], newest first
+    # [{"cycle_year": 2026, "hours": 32.0, "record": "<hours record id>@<recorded at>"}, ...], newest first
     yearly_hours: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

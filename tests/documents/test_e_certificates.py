@@ -15,7 +15,7 @@ from storage.models import ECertificate
 from tests.conftest import FakeClock
 from tests.documents.conftest import PUBLIC_URL
 from tests.documents.reading import embedded_fonts, page_status, pdf_text, qr_urls
-from tests.documents.trainees import add_certificate, login, record_hours, registered
+from tests.documents.trainees import add_certificate, login, record_hours, registered, withdraw_hours
 
 
 def renewal(number: str) -> str:
@@ -109,6 +109,26 @@ async def test_renewal_after_new_hours_supersedes_the_old_version(
     new_pdf = (await client.get(second["download_url"])).content
     assert "2026年度 32学时" in pdf_text(new_pdf) and "第2版" in pdf_text(new_pdf)
     assert qr_urls(new_pdf) == [second["verify_url"]]
+
+
+async def test_withdrawn_hours_revoke_the_version_and_new_hours_renew_it(
+    client: httpx.AsyncClient, backend: Backend
+) -> None:
+    trainee = await registered(client, backend)
+    number = await add_certificate(backend, trainee, hours={2025: (22, 10)})
+    first = (await client.post(renewal(number), headers=trainee.auth)).json()
+
+    await withdraw_hours(backend, number, 2025)  # 学时清零 takes the hours back
+    assert page_status((await client.get(first["verify_url"])).text) == "已撤销"
+    assert (await client.get(first["download_url"])).status_code == 410
+    stale = await client.post(view(number), headers=trainee.auth)
+    assert stale.status_code == 409 and "学时已被清零" in stale.json()["error"]["message"]
+
+    await record_hours(backend, number, 2025, 22, 10)  # earned again
+    second = (await client.post(renewal(number), headers=trainee.auth)).json()
+    assert second["renewed"] is True and second["version"] == 2
+    assert page_status((await client.get(first["verify_url"])).text) == "已撤销"
+    assert page_status((await client.get(second["verify_url"])).text) == "有效"
 
 
 async def test_skilled_workers_view_and_download_professionals_renew_first(

@@ -1,6 +1,6 @@
 """The end of the guide's process, end to end over HTTP: a demo trainee finishes continuing education
 on the platform, prints the training proof, renews the e-certificate in the management system; then
-a 学时清零 revokes the proof."""
+a 学时清零 revokes both, since the hours they show are withdrawn."""
 
 from __future__ import annotations
 
@@ -44,9 +44,14 @@ async def test_demo_trainee_prints_the_proof_and_renews_the_certificate(
     assert "2026年度 32学时" in pdf_text(certificate) and "机械员" in pdf_text(certificate)
     [certificate_url] = qr_urls(certificate)
     assert page_status((await client.get(certificate_url)).text) == "有效"
+    certificate_link = renewed.json()["download_url"]
 
     await clear_hours(backend, certificate_number="221175", cycle_year=2026, reason="检测到挂机软件刷课")
     assert page_status((await client.get(proof_url)).text) == "已撤销"
+    assert page_status((await client.get(certificate_url)).text) == "已撤销"
+    assert (await client.get(certificate_link)).status_code == 410
+    again = await client.post("/api/documents/me/certificates/221175/renewal", headers=registry)
+    assert again.status_code == 409 and "非正常" in again.json()["error"]["message"]
     refused = await client.post(
         "/api/documents/me/certificates/221175/training-proofs/2026", headers=trainee.headers
     )

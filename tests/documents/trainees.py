@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from services.context import Backend
 from storage.models import Certificate, HoursRecord, Person
@@ -98,5 +98,16 @@ async def record_hours(backend: Backend, number: str, year: int, professional: f
                 cycle_year=year,
                 professional_hours=professional,
                 general_hours=general,
+            )
+        )
+
+
+async def withdraw_hours(backend: Backend, number: str, year: int) -> None:
+    async with backend.transaction() as session:
+        await session.execute(
+            delete(HoursRecord).where(
+                HoursRecord.cycle_year == year,
+                HoursRecord.certificate_id
+                == select(Certificate.id).where(Certificate.certificate_number == number).scalar_subquery(),
             )
         )
