@@ -11,6 +11,7 @@ import base64
 import re
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -32,29 +33,32 @@ from tests.photos.synth import id_photo_jpeg
 TIME_SCALE = 12.0  # one 5-second heartbeat credits a whole minute-long course
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@asynccontextmanager
+async def uvicorn_serving(app: Any) -> AsyncIterator[str]:
+    """The app under uvicorn on 127.0.0.1, in this event loop. The socket listens before uvicorn
+    starts, so the first request simply waits in the backlog."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 @pytest.fixture
 async def served(backend: Backend, interpreter: Interpreter) -> AsyncIterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    backend.settings = backend.settings.model_copy(
-        update={"public_url": base, "learning_time_scale": TIME_SCALE}
-    )
+    """`jianpei serve`'s app on real HTTP; the links it hands out point at it."""
     app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield base
-    server.should_exit = True
-    await task
+    async with uvicorn_serving(app) as base:
+        backend.settings = backend.settings.model_copy(
+            update={"public_url": base, "learning_time_scale": TIME_SCALE}
+        )
+        yield base
 
 
 class Trainee:
