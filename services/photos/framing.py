@@ -106,7 +106,7 @@ def judge_crop(crop: Crop, width: int, height: int, *, scale: float, can_pad: bo
     pad_bottom = max(0.0, crop.bottom - height) / crop.height
     pad_side = max(0.0, -crop.x, crop.right - width) / crop.width
     if pad_bottom > MAX_BOTTOM_PAD_SHARE:
-        return CropVerdict(False, "人像太靠下，肩膀拍得不够")
+        return CropVerdict(False, "人像太靠下，要把肩膀也拍进去")
     if max(pad_top, pad_side) > (MAX_PAD_SHARE if can_pad else MAX_BOTTOM_PAD_SHARE):
         return CropVerdict(False, "人像离照片边缘太近，头部周围要多留些背景")
     return CropVerdict(True)
