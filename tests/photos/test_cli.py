@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from services.photos import check_photo
-from tests.photos.synth import cat, encode, id_photo_jpeg, portrait
+from tests.photos.synth import ID_BLUE, cat, encode, id_photo_jpeg, portrait
 
 runner = CliRunner()
 
@@ -43,6 +43,14 @@ def test_json_answer(tmp_path: Path) -> None:
     assert answer["problems"] == [
         {"code": "grayscale", "message": "照片是黑白的，要用彩色照片", "fixable": False}
     ]
+
+
+def test_white_only_applies_the_management_systems_rule(tmp_path: Path) -> None:
+    path = write(tmp_path, "blue.jpg", encode(portrait(background=ID_BLUE)))
+    assert runner.invoke(app, ["photo", "check", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["photo", "check", str(path), "--white-only"])
+    assert result.exit_code == 1
+    assert "[background]" in result.output and "白色" in result.output
 
 
 def test_fix_writes_a_photo_that_passes(tmp_path: Path) -> None:
