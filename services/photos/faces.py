@@ -111,8 +111,8 @@ def detect(rgb: np.ndarray) -> list[Face]:
     if factor < 1.0:
         size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    model = detector()
     with _lock:
+        model = detector()
         model.min_face_size = max(MIN_FACE_PIXELS, round(MIN_FACE_SHARE * min(small.shape[:2])))
         found = model.detect_faces(np.ascontiguousarray(small))
     faces = []
