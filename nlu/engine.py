@@ -24,7 +24,15 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from nlu.entities import Entity, EntityExtractor
-from nlu.features import TfidfSpace, Tokenizer, char_grams, clean, mask_entities, word_grams
+from nlu.features import (
+    TfidfSpace,
+    Tokenizer,
+    char_grams,
+    clean,
+    mask_entities,
+    read_dictionary,
+    word_grams,
+)
 from nlu.pipeline import DEFAULT_CONFIG, DEFAULT_DATA, PipelineConfig, load_pipeline
 from nlu.trainingdata import Example, TrainingData, load_training_data
 
@@ -128,6 +136,7 @@ class EmbeddedInterpreter:
         intents: Sequence[str],
         coef: np.ndarray,
         intercept: np.ndarray,
+        dictionary: tuple[str, ...] = (),
         tokenizer: Tokenizer | None = None,
     ) -> None:
         self.version = version
@@ -138,10 +147,11 @@ class EmbeddedInterpreter:
         self.intents = list(intents)
         self.coef = np.ascontiguousarray(coef.T)  # features x intents: one row gather per feature
         self.intercept = intercept
+        self.dictionary = dictionary
         extractor = _entity_extractor(pipeline, data, self.entity_names)
         self.featurizer = Featurizer(
             pipeline,
-            tokenizer or Tokenizer.shared(pipeline.dictionary_path),
+            tokenizer or Tokenizer.shared(dictionary),
             extractor,
             _hint_patterns(data),
             *featurizer_spaces,
@@ -215,6 +225,7 @@ class EmbeddedInterpreter:
             "regexes": self.data.regexes,
             "lookups": self.data.lookups,
             "synonyms": self.data.synonyms,
+            "dictionary": list(self.dictionary),
             "char_terms": sorted(char_space.vocabulary, key=char_space.vocabulary.__getitem__)
             if char_space
             else None,
@@ -261,6 +272,7 @@ class EmbeddedInterpreter:
                 intents=header["intents"],
                 coef=arrays["coef"].astype(np.float64),
                 intercept=arrays["intercept"],
+                dictionary=tuple(header["dictionary"]),
                 tokenizer=tokenizer,
             )
 
@@ -327,6 +339,7 @@ def train_examples(
         intents=intents,
         coef=np.zeros((len(intents), 0)),
         intercept=np.zeros(len(intents)),
+        dictionary=read_dictionary(pipeline.dictionary_path),
         tokenizer=tokenizer,
     )
     featurizer = interpreter.featurizer

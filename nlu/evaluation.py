@@ -16,7 +16,7 @@ from sklearn.metrics import classification_report, f1_score, precision_score
 from sklearn.model_selection import StratifiedKFold
 
 from nlu.engine import EmbeddedInterpreter, train_examples
-from nlu.features import Tokenizer
+from nlu.features import Tokenizer, read_dictionary
 from nlu.pipeline import PipelineConfig
 from nlu.trainingdata import Example, TrainingData
 
@@ -138,7 +138,7 @@ def cross_validate(
     regexes and lookup tables are not learnt from examples."""
     if folds < 2:
         raise ValueError("交叉验证至少要分2折")
-    tokenizer = tokenizer or Tokenizer.shared(pipeline.dictionary_path)
+    tokenizer = tokenizer or Tokenizer.shared(read_dictionary(pipeline.dictionary_path))
     examples = data.examples
     labels = np.array([example.intent for example in examples])
     results: list[Evaluation] = []

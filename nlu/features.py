@@ -52,21 +52,36 @@ def clean(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+def read_dictionary(directory: Path | None) -> tuple[str, ...]:
+    """The entries ("word [freq] [tag]") of the jieba user dictionaries in `directory` (Rasa's
+    JiebaTokenizer `dictionary_path`); the model keeps them, so it tokenizes alike wherever it runs."""
+    if directory is None or not directory.is_dir():
+        return ()
+    lines = (
+        line.strip()
+        for file in sorted(directory.glob("*.txt"))
+        for line in file.read_text("utf-8").splitlines()
+    )
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
 class Tokenizer:
     """jieba with the project dictionary, private to this engine (jieba's global state stays untouched)."""
 
     @staticmethod
     @lru_cache(maxsize=4)
-    def shared(dictionary_path: Path | None) -> Tokenizer:
+    def shared(entries: tuple[str, ...]) -> Tokenizer:
         """One tokenizer per dictionary for the process: loading jieba's dictionary takes a second."""
-        return Tokenizer(dictionary_path)
+        return Tokenizer(entries)
 
-    def __init__(self, dictionary_path: Path | None) -> None:
+    def __init__(self, entries: tuple[str, ...]) -> None:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        if dictionary_path is not None and dictionary_path.is_dir():
-            for file in sorted(dictionary_path.glob("*.txt")):
-                self._jieba.load_userdict(str(file))
+        for entry in entries:
+            word, *rest = entry.split()
+            frequency = int(rest[0]) if rest and rest[0].isdigit() else None
+            tag = rest[-1] if rest and not rest[-1].isdigit() else None
+            self._jieba.add_word(word, frequency, tag)
 
     def words(self, text: str) -> list[str]:
         return [word for word in self._jieba.lcut(text, HMM=True) if word.strip()]
