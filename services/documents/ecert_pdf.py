@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 from services.documents import pdf
 
 PAGE = landscape(A5)
-PHOTO_BOX = (25 * mm * 1.2, 35 * mm * 1.2)
+PHOTO_BOX = (25 * mm * 1.3, 35 * mm * 1.3)
 QR_SIZE = 34 * mm
 
 
@@ -93,15 +93,15 @@ def _draw(canvas: Canvas, content: ECertificateContent) -> None:
     pdf.photo(canvas, content.photo, photo_x, photo_top - photo_height, photo_width, photo_height)
 
     label_x = photo_x + photo_width + 8 * mm
-    value_x = label_x + 20 * mm
+    value_x = label_x + 22 * mm
     value_width = width - 18 * mm - QR_SIZE - 6 * mm - value_x
     y = photo_top - 4 * mm
     for label, value in field_rows(content):
-        pdf.text(canvas, label_x, y, label, size=10, colour=pdf.ACCENT)
-        for line in pdf.wrap(value, 10.5, value_width):
-            pdf.text(canvas, value_x, y, line, size=10.5)
-            y -= 5.2 * mm
-        y -= 1.4 * mm
+        pdf.text(canvas, label_x, y, label, size=11, colour=pdf.ACCENT)
+        for line in pdf.wrap(value, 11.5, value_width):
+            pdf.text(canvas, value_x, y, line, size=11.5)
+            y -= 5.8 * mm
+        y -= 1.9 * mm
 
     qr_x, qr_y = width - 18 * mm - QR_SIZE, photo_top - QR_SIZE - 4 * mm
     pdf.qr_code(canvas, content.verify_url, qr_x, qr_y, QR_SIZE)
