@@ -206,7 +206,7 @@ async def hand_off(body: HandoffRequest, backend: ServiceBackend) -> dict[str, s
                     sender_id=body.sender_id,
                     channel="rest",
                     status=WAITING_FOR_STAFF,
-                    session_start_event_id=0,
+                    session_no=0,
                     last_event_at=now,
                     created_at=now,
                     handoff_requested_at=now,

@@ -69,13 +69,9 @@ class Assistant:
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
         """The answers to one message, each shaped like the Rasa REST channel's (minus recipient_id)."""
         async with self._turns, self.store.locked(message.sender_id):
-            tracker, conversation = await self.store.load(message.sender_id)
+            tracker, status = await self.store.load(message.sender_id)
             self._maybe_start_session(tracker)
-            answers = await self._turn(
-                tracker,
-                message,
-                waiting=conversation is not None and conversation.status == WAITING_FOR_STAFF,
-            )
+            answers = await self._turn(tracker, message, waiting=status == WAITING_FOR_STAFF)
             await self.store.save(tracker, channel=message.channel, now=self.clock())
             return answers
 

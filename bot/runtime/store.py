@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime.domain import Domain
@@ -80,62 +80,66 @@ class TrackerStore:
                 del _WAITERS[key]
                 _LOCKS.pop(key, None)
 
-    async def conversation(self, sender_id: str) -> Conversation | None:
-        async with self.sessions() as session:
-            return await session.get(Conversation, sender_id)
-
-    async def load(self, sender_id: str) -> tuple[DialogueTracker, Conversation | None]:
-        """The tracker of the current session (older sessions stay stored but are not replayed)."""
-        async with self.sessions() as session:
-            conversation = await session.get(Conversation, sender_id)
+    async def load(self, sender_id: str) -> tuple[DialogueTracker, str | None]:
+        """The tracker of the current session (older sessions stay stored but are not replayed), and
+        who handles the chat (None for a chat never seen)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(Conversation.status, Conversation.session_no).where(
+                        Conversation.sender_id == sender_id
+                    )
+                )
+            ).first()
             events: list[dict[str, Any]] = []
-            if conversation is not None:
-                rows = await session.scalars(
+            if row is not None:
+                data = await conn.scalars(
                     select(ConversationEvent.data)
                     .where(
                         ConversationEvent.sender_id == sender_id,
-                        ConversationEvent.id >= conversation.session_start_event_id,
+                        ConversationEvent.session_no == row.session_no,
                     )
                     .order_by(ConversationEvent.id)
                 )
-                events = [json.loads(row) for row in rows]
-        return DialogueTracker(sender_id=sender_id, domain=self.domain, events=events), conversation
+                events = [json.loads(item) for item in data]
+        tracker = DialogueTracker(sender_id=sender_id, domain=self.domain, events=events)
+        tracker.session_no = row.session_no if row is not None else 0
+        return tracker, row.status if row is not None else None
 
     async def save(self, tracker: DialogueTracker, *, channel: str, now: datetime) -> None:
-        """Append this turn's events; a new session moves the replay start to its first event."""
+        """Append this turn's events in one statement; a turn that started a session numbers it anew."""
         if not tracker.new_events:
             return
-        async with self.sessions() as session, session.begin():
-            conversation = await session.get(Conversation, tracker.sender_id)
-            if conversation is None:
-                conversation = Conversation(
-                    sender_id=tracker.sender_id,
-                    channel=channel,
-                    status=BOT,
-                    session_start_event_id=0,
-                    last_event_at=now,
-                    created_at=now,
-                )
-                session.add(conversation)
-                await session.flush()
-            rows = [
-                ConversationEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=str(event.get("event")),
-                    data=json.dumps(_storable(event), ensure_ascii=False),
-                    created_at=now,
-                )
-                for event in tracker.new_events
-            ]
-            session.add_all(rows)
-            await session.flush()
-            values: dict[str, Any] = {"last_event_at": now}
-            for row, event in zip(rows, tracker.new_events, strict=True):
-                if event.get("event") == "session_started":
-                    values["session_start_event_id"] = row.id
-            await session.execute(
-                update(Conversation).where(Conversation.sender_id == tracker.sender_id).values(**values)
+        if any(event.get("event") == "session_started" for event in tracker.new_events):
+            tracker.session_no += 1
+        rows = [
+            {
+                "sender_id": tracker.sender_id,
+                "session_no": tracker.session_no,
+                "type_name": str(event.get("event")),
+                "data": json.dumps(_storable(event), ensure_ascii=False),
+                "created_at": now,
+            }
+            for event in tracker.new_events
+        ]
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(Conversation)
+                .where(Conversation.sender_id == tracker.sender_id)
+                .values(last_event_at=now, session_no=tracker.session_no)
             )
+            if not changed.rowcount:
+                await conn.execute(
+                    insert(Conversation).values(
+                        sender_id=tracker.sender_id,
+                        channel=channel,
+                        status=BOT,
+                        session_no=tracker.session_no,
+                        last_event_at=now,
+                        created_at=now,
+                    )
+                )
+            await conn.execute(insert(ConversationEvent), rows)
         tracker.new_events = []
 
     async def set_status(self, sender_id: str, status: str, *, now: datetime, channel: str = "rest") -> None:
@@ -148,7 +152,7 @@ class TrackerStore:
                         sender_id=sender_id,
                         channel=channel,
                         status=status,
-                        session_start_event_id=0,
+                        session_no=0,
                         last_event_at=now,
                         created_at=now,
                         handoff_requested_at=now if status == WAITING_FOR_STAFF else None,

@@ -70,6 +70,7 @@ class DialogueTracker:
     latest_message: dict[str, Any] = field(default_factory=dict)
     latest_action_name: str | None = None
     followup_action: str | None = None
+    session_no: int = 0  # which stored session these events belong to
 
     def __post_init__(self) -> None:
         self.slots = self.domain.initial_slots()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -20,7 +20,7 @@ class Conversation(Base):
     sender_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), default="rest")
     status: Mapped[str] = mapped_column(String(20), default="bot")  # bot | waiting_for_staff
-    session_start_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    session_no: Mapped[int] = mapped_column(Integer, default=0)  # the current session's number
     last_event_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handoff_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -30,13 +30,15 @@ class ConversationEvent(Base):
     """One Rasa event of a chat, as the JSON Rasa itself would store."""
 
     __tablename__ = "assistant_events"
+    __table_args__ = (Index("ix_assistant_events_sender_session", "sender_id", "session_no", "id"),)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     sender_id: Mapped[str] = mapped_column(
-        ForeignKey("assistant_conversations.sender_id", ondelete="CASCADE"), index=True
+        ForeignKey("assistant_conversations.sender_id", ondelete="CASCADE")
     )
+    session_no: Mapped[int] = mapped_column(Integer)
     type_name: Mapped[str] = mapped_column(String(40))
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

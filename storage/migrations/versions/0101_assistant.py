@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("sender_id", sa.String(length=200), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("session_start_event_id", sa.BigInteger(), nullable=False),
+        sa.Column("session_no", sa.Integer(), nullable=False),
         sa.Column("last_event_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("handoff_requested_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -33,6 +33,7 @@ def upgrade() -> None:
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
         sa.Column("sender_id", sa.String(length=200), nullable=False),
+        sa.Column("session_no", sa.Integer(), nullable=False),
         sa.Column("type_name", sa.String(length=40), nullable=False),
         sa.Column("data", sa.Text(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -45,7 +46,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assistant_events")),
     )
     with op.batch_alter_table("assistant_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_assistant_events_sender_id"), ["sender_id"], unique=False)
+        batch_op.create_index(
+            "ix_assistant_events_sender_session", ["sender_id", "session_no", "id"], unique=False
+        )
     op.create_table(
         "assistant_bindings",
         sa.Column("sender_id", sa.String(length=200), nullable=False),
@@ -68,6 +71,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_assistant_bindings_person_id"))
     op.drop_table("assistant_bindings")
     with op.batch_alter_table("assistant_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_assistant_events_sender_id"))
+        batch_op.drop_index("ix_assistant_events_sender_session")
     op.drop_table("assistant_events")
     op.drop_table("assistant_conversations")
