@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
 
 from services.context import Backend, get_backend
 from services.documents import ecerts, proofs
@@ -24,15 +23,16 @@ from services.documents.config import get_document_settings
 from services.documents.ecert_pdf import render_e_certificate
 from services.documents.links import DownloadLink, download_link, read_download_token, verify_url
 from services.documents.proof_pdf import render_training_proof
+from services.documents.schemas import ECertificateOut, ProofOut, RevocationIn, RevocationOut, VerifiedOut
 from services.documents.verification import STATUS_WORDS, look_up, not_found_page, page
 from services.errors import AppError
+from services.learning.accounts import SYSTEM as LEARNING
 from services.registry.accounts import SYSTEM as REGISTRY
 from services.security import authenticated_person, require_admin
 from storage.models.documents import DocumentStatus, ECertificate, TrainingProof
 
 ECERT = "ecert"
 PROOF = "proof"
-LEARNING = "learning"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 BackendDep = Annotated[Backend, Depends(get_backend)]
@@ -55,54 +55,6 @@ async def either_person(backend: BackendDep, authorization: Annotated[str | None
 
 
 EitherPerson = Annotated[int, Depends(either_person)]
-
-
-class ECertificateOut(BaseModel):
-    certificate_number: str
-    position: str
-    category: str
-    version: int
-    status: str = Field(description="有效 / 已更新 / 已撤销")
-    issued_on: date
-    renewed: bool = Field(description="True when this call issued a new version")
-    verify_url: str
-    download_url: str
-    download_expires_at: datetime
-    message: str
-
-
-class ProofOut(BaseModel):
-    certificate_number: str
-    position: str
-    cycle_year: int
-    total_hours: float
-    assessment_score: int | None
-    status: str = Field(description="有效 / 已更新 / 已撤销")
-    issued_on: date
-    verify_url: str
-    download_url: str
-    download_expires_at: datetime
-    message: str
-
-
-class VerifiedOut(BaseModel):
-    document: str
-    holder: str
-    certificate_number: str
-    position: str
-    cycle_year: int | None
-    status: str
-    issued_on: date
-
-
-class RevocationIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=200)
-
-
-class RevocationOut(BaseModel):
-    certificate_number: str
-    revoked_versions: list[int]
-    message: str
 
 
 def _link(backend: Backend, kind: str, document_id: int) -> DownloadLink:
