@@ -67,7 +67,7 @@ class Featurizer:
     """Regex hints, entity masking, character and word n-grams; one TF-IDF block per kind."""
 
     pipeline: PipelineConfig
-    tokenizer: Tokenizer
+    tokenizer: Tokenizer | None  # only when a word featurizer is configured
     extractor: EntityExtractor
     hint_patterns: dict[str, list[re.Pattern[str]]]
     char_space: TfidfSpace | None = None
@@ -77,10 +77,10 @@ class Featurizer:
         masked = clean(mask_entities(text, entities))
         chars = char_grams(masked, *self.pipeline.char_ngrams) if self.pipeline.char_ngrams else []
         words: list[str] = []
-        if self.pipeline.word_ngrams:
+        if self.pipeline.word_ngrams and self.tokenizer is not None:
             words = word_grams(self.tokenizer.words(masked), *self.pipeline.word_ngrams)
         if self.pipeline.regex_features:
-            words.extend(
+            (words if self.pipeline.word_ngrams else chars).extend(
                 f"regex:{name}"
                 for name, patterns in self.hint_patterns.items()
                 if any(pattern.search(text) for pattern in patterns)
@@ -151,7 +151,7 @@ class EmbeddedInterpreter:
         extractor = _entity_extractor(pipeline, data, self.entity_names)
         self.featurizer = Featurizer(
             pipeline,
-            tokenizer or Tokenizer.shared(dictionary),
+            tokenizer or (Tokenizer.shared(dictionary) if pipeline.word_ngrams else None),
             extractor,
             _hint_patterns(data),
             *featurizer_spaces,

@@ -138,7 +138,8 @@ def cross_validate(
     regexes and lookup tables are not learnt from examples."""
     if folds < 2:
         raise ValueError("交叉验证至少要分2折")
-    tokenizer = tokenizer or Tokenizer.shared(read_dictionary(pipeline.dictionary_path))
+    if tokenizer is None and pipeline.word_ngrams:
+        tokenizer = Tokenizer.shared(read_dictionary(pipeline.dictionary_path))
     examples = data.examples
     labels = np.array([example.intent for example in examples])
     results: list[Evaluation] = []
