@@ -43,7 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         models = Path(scratch) / "models"
         run = train(models)
-        print(f"training: {run.examples} examples, {run.seconds:.2f} s (loading jieba's dictionary included)")
+        print(f"training: {run.examples} examples, {run.seconds:.2f} s")
         print(f"model: {run.path.name}, {run.path.stat().st_size / 1024:.0f} KiB on disk")
 
         probe = subprocess.run(
@@ -55,9 +55,9 @@ def main() -> None:
         )
         loaded = json.loads(probe.stdout)
         print(
-            f"fresh process: load {loaded['load_seconds']:.2f} s (jieba dictionary included), "
-            f"RSS {loaded['before']:.0f} MiB after imports -> {loaded['after']:.0f} MiB with the model "
-            f"(+{loaded['after'] - loaded['before']:.0f} MiB, most of it jieba's dictionary)"
+            f"fresh process: model loaded in {loaded['load_seconds']:.3f} s; "
+            f"RSS {loaded['before']:.0f} MiB after `import nlu` -> {loaded['after']:.0f} MiB with the model "
+            f"(+{loaded['after'] - loaded['before']:.1f} MiB)"
         )
 
         interpreter = run.interpreter

@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from nlu.entities import Entity, EntityExtractor
 from nlu.features import (
@@ -35,6 +33,9 @@ from nlu.features import (
 )
 from nlu.pipeline import DEFAULT_CONFIG, DEFAULT_DATA, PipelineConfig, load_pipeline
 from nlu.trainingdata import Example, TrainingData, load_training_data
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 FORMAT = "jianpei-nlu/1"
 NAME_HINT = "name_shape"  # a regex of the data: a message, or its first word, shaped like a name
@@ -305,6 +306,8 @@ def _entity_extractor(pipeline: PipelineConfig, data: TrainingData, names: Seque
 
 
 def _classifier(pipeline: PipelineConfig) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression  # training only: parsing needs numpy alone
+
     options = pipeline.classifier_options
     return LogisticRegression(
         C=float(options.get("C", DEFAULT_C)),
@@ -345,6 +348,8 @@ def train_examples(
     featurizer = interpreter.featurizer
     documents = [featurizer.tokens(e.text, featurizer.extractor.extract(e.text)) for e in examples]
     featurizer.fit(documents)
+    from threadpoolctl import threadpool_limits
+
     # One BLAS thread: on a shared machine more threads make this small fit many times slower.
     with threadpool_limits(limits=1):
         classifier = _classifier(pipeline).fit(featurizer.matrix(documents), [e.intent for e in examples])
