@@ -30,6 +30,7 @@ _MASKS = {
 }
 _OTHER_MASK = "\ue00f"
 jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter on stderr
+_PLACEHOLDER = re.compile(r"\[[^\[\]\d]{1,8}\]")
 _NOISE = re.compile(r"[^\w\ue000-\ue0ff]+|_")
 
 
@@ -48,8 +49,10 @@ def mask_entities(text: str, entities: Sequence[Entity]) -> str:
 
 
 def clean(text: str) -> str:
-    """Lower case, ASCII digits, no punctuation or spaces: 你好，在吗？ and 你好在吗 look alike."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Lower case, ASCII digits, no punctuation or spaces: 你好，在吗？ and 你好在吗 look alike.
+    Chat clients' placeholders ([贴纸], [图片], [微笑]) are not words the trainee typed: dropped."""
+    text = _PLACEHOLDER.sub("", unicodedata.normalize("NFKC", text))
+    return _NOISE.sub("", text.lower())
 
 
 def read_dictionary(directory: Path | None) -> tuple[str, ...]:

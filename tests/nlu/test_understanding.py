@@ -55,7 +55,7 @@ async def test_colloquial_questions(trained: Trained, text: str, intent: str) ->
     assert answer["intent"]["name"] == intent
 
 
-@pytest.mark.parametrize("text", ["zzzz", "？？？", "qwpoe xmvn"])
+@pytest.mark.parametrize("text", ["zzzz", "？？？", "qwpoe xmvn", "😀😀😀", "[贴纸]", "[图片]"])
 async def test_nonsense_falls_back(trained: Trained, text: str) -> None:
     answer = await trained.interpreter.parse(text)
     assert answer["intent"] == {"name": "nlu_fallback", "confidence": load_pipeline().fallback_threshold}
