@@ -56,8 +56,10 @@ def create_assistant_app(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
     handler: Handler
+    remote: RemoteRasa | None = None
     if settings.rasa_url:
-        handler = RemoteRasa(settings.rasa_url).handle
+        remote = RemoteRasa(settings.rasa_url)
+        handler = remote.handle
     else:
         actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
         assistant = build_assistant(backend, settings, interpreter)
@@ -67,6 +69,8 @@ def create_assistant_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         await to_backend.aclose()
+        if remote is not None:
+            await remote.http.aclose()
         await backend.engine.dispose()
 
     app = FastAPI(

@@ -1,0 +1,101 @@
+"""actions/ served unchanged by rasa-sdk's own action server (`python -m rasa_sdk --actions actions`),
+as a Rasa server would call it: the JSON the embedded runtime builds, over HTTP, answered from the
+backend the action server reaches at JIANPEI_BACKEND_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app import create_assistant_app
+from bot.runtime.domain import load_domain
+from bot.runtime.executor import RASA_VERSION
+from bot.runtime.tracker import DialogueTracker, user_event
+from bot.runtime.understanding import Interpreter
+from bot.settings import AssistantSettings
+from services.context import Backend
+from services.registry.demo import load_demo_data
+from tests.assistant.stories import bind_demo_trainee
+from tests.assistant.test_end_to_end import uvicorn_serving
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def action_server(backend: Backend, interpreter: Interpreter) -> AsyncIterator[tuple[str, str]]:
+    """(action server URL, backend URL): the standalone action server pointed at the served backend."""
+    app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
+    async with uvicorn_serving(app) as backend_url:
+        port = free_port()
+        env = {
+            **os.environ,
+            "JIANPEI_BACKEND_URL": backend_url,
+            "JIANPEI_SECRET_KEY": backend.settings.secret_key,
+            "JIANPEI_ENV": "test",
+            "JIANPEI_DATA_DIR": str(backend.settings.data_dir),
+        }
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient() as probe:
+                for _attempt in range(300):
+                    try:
+                        if (await probe.get(f"{url}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)  # the action server is still starting
+            yield url, backend_url
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+async def test_rasa_sdk_action_server_runs_our_actions(
+    action_server: tuple[str, str], backend: Backend
+) -> None:
+    url, backend_url = action_server
+    await load_demo_data(backend)
+    async with httpx.AsyncClient(base_url=backend_url) as http:
+        await bind_demo_trainee(http, backend, "rasa-sender")
+    domain = load_domain()
+    tracker = DialogueTracker(sender_id="rasa-sender", domain=domain)
+    parse = {
+        "text": "/certificate_status",
+        "intent": {"name": "certificate_status", "confidence": 1.0},
+        "entities": [],
+    }
+    tracker.add(user_event(parse, ts=0.0, channel="rest", metadata={}))
+    call = {
+        "next_action": "action_list_certificates",
+        "sender_id": "rasa-sender",
+        "tracker": tracker.state(),
+        "domain": domain.as_dict(),
+        "version": RASA_VERSION,
+    }
+    async with httpx.AsyncClient(timeout=60) as http:
+        listed = (await http.post(f"{url}/webhook", json=call)).json()
+        actions = (await http.get(f"{url}/actions")).json()
+    texts = "\n".join(r.get("text") or "" for r in listed["responses"])
+    assert "221175" in texts and "非正常" in texts
+    assert {"action_list_certificates", "validate_registration_form", "action_handoff"} <= {
+        a["name"] for a in actions
+    }
