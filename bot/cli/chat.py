@@ -62,7 +62,7 @@ async def _loop(http: httpx.AsyncClient, sender: str) -> None:
             if response.status_code != 200:
                 typer.echo(f"出错了：{response.text}")
             else:
-                buttons = _show(response.json())
+                buttons = _show(response.json()) or buttons  # the last buttons shown stay pressable
         try:
             line = (await asyncio.to_thread(input, "您: ")).strip()
         except (EOFError, KeyboardInterrupt):

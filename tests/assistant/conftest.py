@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,9 +39,15 @@ class Chat:
 
 
 @pytest.fixture(scope="session")
-def interpreter(tmp_path_factory: pytest.TempPathFactory) -> Interpreter:
-    """The real NLU, trained once for the whole run."""
-    settings = Settings(env="test", data_dir=tmp_path_factory.mktemp("nlu"), _env_file=None)  # type: ignore[call-arg]
+def nlu_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose models/ holds the NLU model, trained once for the whole run."""
+    return tmp_path_factory.mktemp("nlu")
+
+
+@pytest.fixture(scope="session")
+def interpreter(nlu_data_dir: Path) -> Interpreter:
+    """The real NLU."""
+    settings = Settings(env="test", data_dir=nlu_data_dir, _env_file=None)  # type: ignore[call-arg]
     return nlu.load_interpreter(settings)
 
 
