@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import HTMLResponse, Response
 
 from services.context import Backend, get_backend
@@ -36,7 +36,8 @@ PROOF = "proof"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 BackendDep = Annotated[Backend, Depends(get_backend)]
-CertificateNumber = Annotated[str, Path(min_length=1, max_length=20)]
+# Plain strings: an unknown or malformed number is simply not found, with a Chinese message.
+CertificateNumber = str
 
 
 async def registry_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
@@ -119,16 +120,22 @@ async def view_certificate(
     )
 
 
+def _year(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 4):
+        raise AppError(422, "invalid_year", "年度请写四位数字的年份，比如2026")
+    return int(raw)
+
+
 @trainee.post("/me/certificates/{certificate_number}/training-proofs/{cycle_year}", response_model=ProofOut)
 async def training_proof(
     certificate_number: CertificateNumber,
-    cycle_year: Annotated[int, Path(ge=2000, le=2100)],
+    cycle_year: str,
     backend: BackendDep,
     person_id: EitherPerson,
 ) -> ProofOut:
     """打印证书: the training proof of a cycle, once the hours review and the assessment passed."""
     issued = await proofs.issue(
-        backend, person_id=person_id, certificate_number=certificate_number, cycle_year=cycle_year
+        backend, person_id=person_id, certificate_number=certificate_number, cycle_year=_year(cycle_year)
     )
     proof = issued.proof
     link = _link(backend, PROOF, proof.id)

@@ -166,6 +166,8 @@ async def test_refused_without_a_normal_certificate_or_a_photo(
     missing = await client.post(view(normal), headers=no_photo.auth)
     assert missing.status_code == 409 and "照片" in missing.json()["error"]["message"]
 
+    nonsense = await client.post(renewal("不存在的证书编号" * 5), headers=trainee.auth)
+    assert nonsense.status_code == 404 and "没有找到这个证书" in nonsense.json()["error"]["message"]
     others = await client.post(renewal(normal), headers=trainee.auth)
     assert others.status_code == 404, "someone else's certificate is not found"
     assert (await client.post(renewal(normal))).status_code == 401

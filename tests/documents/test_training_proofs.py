@@ -89,6 +89,10 @@ async def test_no_proof_before_the_review_and_the_assessment(
     refused = await client.post(proof(waiting), headers=auth)
     assert refused.status_code == 409 and "学时审核" in refused.json()["error"]["message"]
 
+    bad_year = await client.post(
+        f"/api/documents/me/certificates/{waiting}/training-proofs/26年", headers=auth
+    )
+    assert bad_year.status_code == 422 and "四位数字" in bad_year.json()["error"]["message"]
     missing = await client.post(proof(waiting, 2025), headers=auth)
     assert missing.status_code == 404 and "2025年度" in missing.json()["error"]["message"]
     assert (await client.post(proof(waiting))).status_code == 401
