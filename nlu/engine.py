@@ -1,7 +1,7 @@
 """The embedded NLU engine: training from Rasa data and config.yml, parsing, and the model artifact.
 
 The artifact is one `.npz` file (arrays plus a JSON header, no pickles), named by the model version,
-a hash of the training data, config.yml, the jieba dictionary and the engine format. Parsing replays
+a hash of the training data, config.yml, the jieba dictionary and the engine code. Parsing replays
 the features and a linear model in pure numpy, well under a millisecond per message.
 """
 
@@ -45,11 +45,16 @@ RANKING_LENGTH = 10
 DEFAULT_C = 10.0
 
 
+_ENGINE_SOURCES = ("engine.py", "entities.py", "features.py", "trainingdata.py")
+
+
 def model_version(config_path: Path = DEFAULT_CONFIG, data_paths: Sequence[Path] = (DEFAULT_DATA,)) -> str:
-    """The version a model trained now would have: a hash of everything that shapes it."""
+    """The version a model trained now would have: a hash of everything that shapes it (data,
+    config.yml, the jieba dictionary and the engine's own code, so a changed engine never reads a
+    model made by an older one)."""
     pipeline = load_pipeline(config_path)
     digest = hashlib.sha256(FORMAT.encode())
-    files: list[Path] = [config_path]
+    files: list[Path] = [config_path, *(Path(__file__).with_name(name) for name in _ENGINE_SOURCES)]
     for path in data_paths:
         files.extend(sorted([*path.glob("*.yml"), *path.glob("*.yaml")]) if path.is_dir() else [path])
     if pipeline.dictionary_path is not None and pipeline.dictionary_path.is_dir():

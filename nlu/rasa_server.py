@@ -23,7 +23,7 @@ def _shape(text: str, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 class RasaServerInterpreter:
-    """POSTs to `<url>/model/parse`; the version is the server's loaded model (GET /status)."""
+    """POSTs to `<url>/model/parse`; `version` is the server's model, as its /status said at load."""
 
     def __init__(
         self, url: str, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
@@ -39,17 +39,6 @@ class RasaServerInterpreter:
             return _shape(text, response.json())
         except (httpx.HTTPError, ValueError) as error:
             raise RasaServerError(f"Rasa server {self.url} did not parse the message: {error}") from error
-
-    async def refresh_version(self) -> str:
-        """Ask the server which model it runs; keeps the last known value when it cannot say."""
-        try:
-            response = await self._client.get("/status")
-            response.raise_for_status()
-            status = response.json()
-            self.version = str(status.get("model_id") or status.get("model_file") or self.version)
-        except (httpx.HTTPError, ValueError):
-            pass
-        return self.version
 
     async def aclose(self) -> None:
         await self._client.aclose()
