@@ -1,0 +1,67 @@
+"""On PostgreSQL a turn waits for the sender's advisory lock, so assistants in several processes never
+work on one conversation at once. Another process mid-turn is played by a connection holding it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime.store import _lock_key
+from services.context import Backend
+from services.settings import Settings
+from services.sms.gateway import OutboxGateway
+from storage import migrate
+from storage.db import create_engine, session_factory
+from tests.assistant.conftest import Chat
+from tests.conftest import FakeClock
+from tests.postgres import create_database, drop_database
+
+
+@pytest.fixture
+async def pg_backend(postgres_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Backend]:
+    name = f"jianpei_lock_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(await create_database(postgres_url, name))
+    await migrate.upgrade(engine)
+    settings = Settings(env="test", data_dir=tmp_path / "var", secret_key="test-secret", _env_file=None)  # type: ignore[call-arg]
+    yield Backend(
+        settings=settings, engine=engine, sessions=session_factory(engine), clock=clock, sms=OutboxGateway()
+    )
+    await engine.dispose()
+    await drop_database(postgres_url, name)
+
+
+async def waiting_for_advisory_lock(backend: Backend) -> int:
+    async with backend.engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        )
+    return int(found or 0)
+
+
+@pytest.fixture
+def backend(pg_backend: Backend) -> Backend:
+    """The chat fixtures of this folder, on this test's own PostgreSQL database."""
+    return pg_backend
+
+
+async def test_a_turn_waits_while_another_process_holds_the_conversation(
+    backend: Backend, chat: Chat
+) -> None:
+    other = await backend.engine.connect()
+    holding = await other.begin()
+    await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(chat.sender)})
+    turn = asyncio.create_task(chat.text("/contact_support"))
+    for _attempt in range(500):
+        if await waiting_for_advisory_lock(backend):
+            break
+        await asyncio.sleep(0.01)  # let the turn reach the lock
+    assert await waiting_for_advisory_lock(backend) == 1
+    assert not turn.done()
+    await holding.commit()
+    await other.close()
+    assert "4009999355" in await turn
