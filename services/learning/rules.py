@@ -1,9 +1,9 @@
 """The platform's rules as plain functions: which cycles are offered, and whether a heartbeat is credited.
 
 No database here, so every anti-cheating rule is visible in one place:
-- credit only what the wall clock allows: per report, the time since the last report (at most two
-  heartbeat intervals) times the time scale, plus a small tolerance; per session, the time since it
-  began plus one tolerance;
+- credit only what the wall clock allows: over the session, the time since it began (times the
+  test-only time scale) plus one small tolerance; per report, the time since the last report plus
+  one heartbeat interval of network jitter, and never more than two intervals (a forward seek);
 - no forward seek past the credited position, no rewind before the course is complete;
 - no playback rate above 1 (times the test-only time scale);
 - reports in order: a sequence number already seen is a replay;
@@ -122,7 +122,9 @@ def judge(state: SessionState, report: Report, *, now: datetime, policy: Heartbe
     # One late or lost heartbeat is forgiven; a larger jump can only be a seek.
     if gain > 2 * policy.interval * policy.scale + policy.tolerance:
         return SEEK
-    if gain > since_last * policy.scale + policy.tolerance:
+    # A report may arrive late and the next one on time: one interval of jitter is forgiven here,
+    # while the session as a whole must stay behind the wall clock (below).
+    if gain > (since_last + policy.interval) * policy.scale + policy.tolerance:
         return TOO_FAST
     since_start = max((now - state.started_at).total_seconds(), 0.0)
     if state.credited_in_session + gain > since_start * policy.scale + policy.tolerance:

@@ -10,20 +10,23 @@ refusal is answered.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.auth import person_for_token
 from services.context import Backend
 from services.errors import AppError
-from services.learning import completion
+from services.learning import completion, fastpath
+from services.learning.accounts import SYSTEM
 from services.learning.enrolment import account_of, blocking_enrolment, load_enrolment
 from services.learning.rules import HeartbeatPolicy, Refusal, Report, SessionState, judge
-from storage.models import Course, Enrolment, EnrolmentCourse, RejectedReport, WatchSession
+from storage.models import AuthToken, Course, Enrolment, EnrolmentCourse, RejectedReport, WatchSession
 
 CONFLICT = Refusal(reason="replayed", status=409, message="这条学习进度已经上报过了")
 NOT_YOURS = Refusal(reason="not_your_session", status=403, message="这不是您的学习记录，不能上报进度")
@@ -118,85 +121,126 @@ async def _record_refusal(
     return AppError(refusal.status, refusal.reason, refusal.message)
 
 
-async def heartbeat(backend: Backend, *, person_id: int, public_id: str, report: Report) -> Beat:
-    """Judge one report of the player; credit it, or store and answer the refusal."""
+class _Conflict(Exception):
+    """A concurrent copy of the report was credited first; the transaction is rolled back."""
+
+
+def token_digest(token: str) -> str:
+    """The stored form of a bearer token (as services.auth keeps it)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def heartbeat(backend: Backend, *, token: str, public_id: str, report: Report) -> Beat:
+    """Judge one report of the player; credit it, or store and answer the refusal.
+
+    The busiest path of the platform: plain progress on PostgreSQL is credited by `fastpath`; here
+    the caller's token, the session and the course are read in one query on one connection, and an
+    accepted report costs two conditional updates.
+    """
     now = backend.now()
+    digest = token_digest(token)
+    fast = await fastpath.accept(
+        backend, token_hash=digest, system=SYSTEM, public_id=public_id, report=report, now=now
+    )
+    if fast is not None:
+        credit, fast_row = fast
+        return Beat(
+            credited_seconds=credit.position,
+            duration_seconds=int(fast_row["duration_seconds"]),
+            course_completed=False,
+            all_courses_completed=bool(fast_row["free_replay"]),
+            free_replay=bool(fast_row["free_replay"]),
+        )
     policy = HeartbeatPolicy.from_settings(backend.settings)
+    caller = (
+        select(AuthToken.person_id)
+        .where(
+            AuthToken.token_hash == digest,
+            AuthToken.system == SYSTEM,
+            AuthToken.expires_at > now,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            caller.label("caller"),
+            WatchSession.id,
+            WatchSession.person_id,
+            WatchSession.enrolment_course_id,
+            WatchSession.free_replay,
+            WatchSession.started_at,
+            WatchSession.credited_in_session,
+            WatchSession.last_seq,
+            WatchSession.last_report_at,
+            WatchSession.ended_at,
+            EnrolmentCourse.enrolment_id,
+            EnrolmentCourse.duration_seconds,
+            EnrolmentCourse.credited_seconds,
+            EnrolmentCourse.completed_at,
+        )
+        .join(EnrolmentCourse, EnrolmentCourse.id == WatchSession.enrolment_course_id)
+        .where(WatchSession.public_id == public_id)
+    )
     refusal: Refusal | None = None
-    session_id: int | None = None
-    credited: float | None = None
-    async with backend.transaction() as session:
-        row = (
-            await session.execute(
-                select(
-                    WatchSession.id,
-                    WatchSession.person_id,
-                    WatchSession.enrolment_course_id,
-                    WatchSession.free_replay,
-                    WatchSession.started_at,
-                    WatchSession.credited_in_session,
-                    WatchSession.last_seq,
-                    WatchSession.last_report_at,
-                    WatchSession.ended_at,
-                    EnrolmentCourse.enrolment_id,
-                    EnrolmentCourse.duration_seconds,
-                    EnrolmentCourse.credited_seconds,
-                    EnrolmentCourse.completed_at,
-                )
-                .join(EnrolmentCourse, EnrolmentCourse.id == WatchSession.enrolment_course_id)
-                .where(WatchSession.public_id == public_id)
-            )
-        ).one_or_none()
-        if row is None:
-            raise AppError(404, "session_not_found", "没有找到这次学习，请重新打开课程")
-        session_id = row.id
-        if row.person_id != person_id:
-            refusal = NOT_YOURS
-        else:
-            credited = row.credited_seconds
-            state = SessionState(
-                ended=row.ended_at is not None,
-                free_replay=row.free_replay,
-                course_complete=row.completed_at is not None,
-                duration=float(row.duration_seconds),
-                credited=row.credited_seconds,
-                last_seq=row.last_seq,
-                last_report_at=row.last_report_at,
-                started_at=row.started_at,
-                credited_in_session=row.credited_in_session,
-            )
-            verdict = judge(state, report, now=now, policy=policy)
-            if isinstance(verdict, Refusal):
-                refusal = verdict
+    try:
+        async with backend.engine.begin() as conn:
+            row = (await conn.execute(query)).one_or_none()
+            if row is None or row.caller is None:
+                await _raise_unknown(backend, token, now)
+                raise AppError(404, "session_not_found", "没有找到这次学习，请重新打开课程")
+            if row.caller != row.person_id:
+                refusal = NOT_YOURS
             else:
-                beat = await _credit(session, backend, row, report, verdict.position, verdict.gained, now)
-                if beat is None:
-                    refusal = CONFLICT
-                    await session.rollback()
+                verdict = judge(_state(row), report, now=now, policy=policy)
+                if isinstance(verdict, Refusal):
+                    refusal = verdict
                 else:
-                    return beat
-    assert refusal is not None
+                    return await _credit(conn, backend, row, report, verdict.position, verdict.gained, now)
+    except _Conflict:
+        refusal = CONFLICT
+    assert refusal is not None and row is not None
     raise await _record_refusal(
         backend,
         refusal,
-        person_id=person_id,
-        session_id=session_id,
+        person_id=row.caller,
+        session_id=row.id,
         report=report,
-        credited=credited,
+        credited=row.credited_seconds if row.caller == row.person_id else None,
         now=now,
     )
 
 
+async def _raise_unknown(backend: Backend, token: str, now: datetime) -> None:
+    """A report that matched nothing: an expired login says so; otherwise the session is unknown."""
+    async with backend.sessions() as session:
+        if await person_for_token(session, system=SYSTEM, token=token, now=now) is None:
+            raise AppError(401, "unauthorized", "登录已过期，请重新登录")
+
+
+def _state(row: Any) -> SessionState:
+    return SessionState(
+        ended=row.ended_at is not None,
+        free_replay=row.free_replay,
+        course_complete=row.completed_at is not None,
+        duration=float(row.duration_seconds),
+        credited=row.credited_seconds,
+        last_seq=row.last_seq,
+        last_report_at=row.last_report_at,
+        started_at=row.started_at,
+        credited_in_session=row.credited_in_session,
+    )
+
+
 async def _credit(
-    session: AsyncSession,
+    conn: AsyncConnection,
     backend: Backend,
     row: Any,  # the row of columns selected in `heartbeat`
     report: Report,
     position: float,
     gained: float,
     now: datetime,
-) -> Beat | None:
-    """Apply an accepted report; None when a concurrent copy of it got there first."""
+) -> Beat:
+    """Apply an accepted report; _Conflict when a concurrent copy of it got there first."""
     duration = int(row.duration_seconds)
     completes = not row.free_replay and position >= duration
     session_values: dict[str, object] = {
@@ -207,7 +251,7 @@ async def _credit(
     }
     if completes:
         session_values.update(ended_at=now, end_reason="completed")
-    moved = await session.execute(
+    moved = await conn.execute(
         update(WatchSession)
         .where(
             WatchSession.id == row.id,
@@ -217,13 +261,13 @@ async def _credit(
         .values(**session_values)
     )
     if _rowcount(moved) != 1:
-        return None
+        raise _Conflict
     all_done = False
     if not row.free_replay:
         course_values: dict[str, object] = {"credited_seconds": position}
         if completes:
             course_values["completed_at"] = now
-        moved = await session.execute(
+        moved = await conn.execute(
             update(EnrolmentCourse)
             .where(
                 EnrolmentCourse.id == row.enrolment_course_id,
@@ -233,9 +277,10 @@ async def _credit(
             .values(**course_values)
         )
         if _rowcount(moved) != 1:
-            return None
+            raise _Conflict
         if completes:
-            all_done = await _finish_course(session, backend, row.enrolment_id, now)
+            async with AsyncSession(bind=conn, expire_on_commit=False) as session:
+                all_done = await _finish_course(session, backend, row.enrolment_id, now)
     return Beat(
         credited_seconds=position,
         duration_seconds=duration,

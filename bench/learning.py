@@ -1,0 +1,362 @@
+"""Heartbeat throughput and latency of the learning player, over real HTTP, against PostgreSQL.
+
+2,000 learners each hold a watch session and a keep-alive connection to uvicorn on 127.0.0.1 and
+report positions that follow the real clock, so every report passes the no-skip checks and is
+credited. Two phases: flat out (each learner sends its next report as soon as the last is
+answered: the throughput ceiling) and paced (each learner reports every 5 seconds, as the player
+does: the latency of 2,000 people watching at once). The cohort is written straight into the
+database (2,000 accounts over HTTP would only measure argon2); every heartbeat goes over HTTP.
+
+    python -m bench learning            # or: make bench
+    JIANPEI_BENCH_WORKERS=1 python -m bench learning
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import insert
+
+from bench._server import Figures, database, free_port
+from storage import migrate
+from storage.db import create_engine
+from storage.models import (
+    AuthToken,
+    Certificate,
+    Course,
+    CoursePackage,
+    Enrolment,
+    EnrolmentCourse,
+    LearningAccount,
+    LearningCertificate,
+    Person,
+    WatchSession,
+)
+
+LEARNERS = int(os.environ.get("JIANPEI_BENCH_LEARNERS", "2000"))
+FLAT_OUT_SECONDS = 10.0
+PACED_SECONDS = 15.0
+PACE_SECONDS = 5.0  # the player's default heartbeat interval
+WORKERS = int(os.environ.get("JIANPEI_BENCH_WORKERS", "2"))
+
+
+@dataclass(frozen=True)
+class Learner:
+    token: str
+    session_id: str
+
+
+async def seed(url: str, started: datetime) -> list[Learner]:
+    """Migrate, then write the cohort: person, certificate, account, order, one open watch session each."""
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    ids = range(1, LEARNERS + 1)
+    learners = [
+        Learner(token=f"bench-token-{i:05d}-{os.urandom(8).hex()}", session_id=f"{i:032x}") for i in ids
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Person),
+            [
+                {
+                    "id": i,
+                    "id_number": f"B{i:017d}",
+                    "name": "白山松",
+                    "created_at": started,
+                    "updated_at": started,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(Certificate),
+            [
+                {
+                    "id": i,
+                    "person_id": i,
+                    "certificate_number": f"BENCH{i:06d}",
+                    "position": "机械员",
+                    "category": "专业人员",
+                    "status": "非正常",
+                    "remark": "未按要求完成继续教育",
+                    "issued_on": date(2020, 1, 1),
+                    "created_at": started,
+                    "updated_at": started,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(LearningAccount),
+            [
+                {
+                    "id": i,
+                    "person_id": i,
+                    "phone": f"139{i:08d}",
+                    "password_hash": "-",
+                    "must_change_password": False,
+                    "failed_logins": 0,
+                    "created_at": started,
+                    "updated_at": started,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(LearningCertificate),
+            [{"id": i, "account_id": i, "certificate_id": i, "pulled_at": started} for i in ids],
+        )
+        await conn.execute(
+            insert(Course),
+            [
+                {
+                    "id": 1,
+                    "code": "BENCH-1",
+                    "title": "施工机械设备管理",
+                    "kind": "专业",
+                    "positions": [],
+                    "hours": 32.0,
+                    "duration_seconds": 36_000,
+                    "media": "BENCH-1.webm",
+                    "active": True,
+                    "created_at": started,
+                    "updated_at": started,
+                }
+            ],
+        )
+        await conn.execute(
+            insert(CoursePackage),
+            [
+                {
+                    "id": 1,
+                    "code": "PKG-BENCH",
+                    "title": "机械员课程包",
+                    "positions": ["机械员"],
+                    "active": True,
+                    "created_at": started,
+                    "updated_at": started,
+                }
+            ],
+        )
+        await conn.execute(
+            insert(Enrolment),
+            [
+                {
+                    "id": i,
+                    "order_number": f"KCBENCH{i:08d}",
+                    "person_id": i,
+                    "certificate_id": i,
+                    "cycle_year": started.year,
+                    "package_id": 1,
+                    "package_title": "机械员课程包",
+                    "general_exempt": False,
+                    "created_at": started,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(EnrolmentCourse),
+            [
+                {
+                    "id": i,
+                    "enrolment_id": i,
+                    "course_id": 1,
+                    "seq": 1,
+                    "kind": "专业",
+                    "title": "施工机械设备管理",
+                    "hours": 32.0,
+                    "duration_seconds": 36_000,
+                    "credited_seconds": 0.0,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(WatchSession),
+            [
+                {
+                    "id": i,
+                    "public_id": learners[i - 1].session_id,
+                    "person_id": i,
+                    "enrolment_course_id": i,
+                    "free_replay": False,
+                    "started_at": started,
+                    "start_position": 0.0,
+                    "credited_in_session": 0.0,
+                    "last_seq": 0,
+                    "last_position": 0.0,
+                    "last_report_at": started,
+                }
+                for i in ids
+            ],
+        )
+        await conn.execute(
+            insert(AuthToken),
+            [
+                {
+                    "token_hash": hashlib.sha256(learner.token.encode()).hexdigest(),
+                    "system": "learning",
+                    "person_id": i,
+                    "created_at": started,
+                    "expires_at": started.replace(year=started.year + 1),
+                }
+                for i, learner in zip(ids, learners, strict=True)
+            ],
+        )
+    await engine.dispose()
+    return learners
+
+
+@contextmanager
+def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
+    """`uvicorn services.app:create_app` on 127.0.0.1 with WORKERS processes; yields host and port."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="jianpei-bench-data-") as data_dir:
+        env = {**os.environ, "JIANPEI_DATABASE_URL": url, "JIANPEI_DATA_DIR": data_dir, "JIANPEI_ENV": "test"}
+        command = [
+            sys.executable, "-m", "uvicorn", "services.app:create_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+            "--log-level", "warning", "--no-access-log", "--backlog", "4096", "--timeout-keep-alive", "120",
+        ]  # fmt: skip
+        server = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        try:
+            asyncio.run(_wait_for(port))
+            yield "127.0.0.1", port
+        finally:
+            # The server and its workers form their own process group: stop all of them.
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+
+async def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        return
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; a tiny client so the load generator leaves CPU to the server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    async def post(self, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("the server closed the connection")
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+
+async def load(host: str, port: int, learners: list[Learner], started_wall: float) -> None:
+    connections = [Connection(*await asyncio.open_connection(host, port), f"{host}:{port}") for _ in learners]
+    sequence = [0] * len(learners)
+    refused: Counter[str] = Counter()
+
+    async def report(index: int) -> float:
+        learner = learners[index]
+        sequence[index] += 1
+        # The position follows the real clock since the session began, a little behind it.
+        position = max(0.0, time.time() - started_wall - 1.0)
+        body = json.dumps({"seq": sequence[index], "position": round(position, 3), "rate": 1.0}).encode()
+        begun = time.perf_counter()
+        status, answer = await asyncio.wait_for(
+            connections[index].post(
+                f"/api/learning/watch/{learner.session_id}/heartbeats", learner.token, body
+            ),
+            timeout=60,
+        )
+        if status != 200:
+            refused[json.loads(answer)["error"]["code"]] += 1
+        return time.perf_counter() - begun
+
+    async def flat_out(index: int, until: float, latencies: list[float]) -> None:
+        while time.perf_counter() < until:
+            latencies.append(await report(index))
+
+    async def paced(index: int, until: float, latencies: list[float]) -> None:
+        await asyncio.sleep(PACE_SECONDS * index / len(learners))  # spread the learners over one period
+        next_at = time.perf_counter()
+        while next_at < until:
+            latencies.append(await report(index))
+            next_at += PACE_SECONDS
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+
+    warm: list[float] = []
+    await asyncio.gather(*(flat_out(i, time.perf_counter() + 2.0, warm) for i in range(len(learners))))
+
+    latencies: list[float] = []
+    begun = time.perf_counter()
+    until = begun + FLAT_OUT_SECONDS
+    await asyncio.gather(*(flat_out(i, until, latencies) for i in range(len(learners))))
+    figures = Figures("heartbeats, flat out", len(latencies), time.perf_counter() - begun, latencies)
+    print(figures.line(), flush=True)
+
+    latencies = []
+    begun = time.perf_counter()
+    until = begun + PACED_SECONDS
+    await asyncio.gather(*(paced(i, until, latencies) for i in range(len(learners))))
+    figures = Figures(
+        f"heartbeats, every {PACE_SECONDS:g}s each", len(latencies), time.perf_counter() - begun, latencies
+    )
+    print(figures.line(), flush=True)
+
+    for connection in connections:
+        connection.writer.close()
+    # Under overload a learner's next report can trail its last by more than the rules allow.
+    print(f"refused reports: {dict(refused) or 0}", flush=True)
+
+
+def main() -> None:
+    print(
+        f"{LEARNERS} learners, one keep-alive connection and one watch session each; "
+        f"uvicorn with {WORKERS} worker(s) on 127.0.0.1; PostgreSQL; {os.cpu_count()} CPU cores",
+        flush=True,
+    )
+    with database("postgresql") as url:
+        started = datetime.now(UTC)
+        learners = asyncio.run(seed(url, started))
+        with uvicorn_server(url) as (host, port):
+            asyncio.run(load(host, port, learners, started.timestamp()))
+    print("command: python -m bench learning   (JIANPEI_BENCH_WORKERS sets the uvicorn workers, default 2)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The common heartbeat on PostgreSQL: one read and one atomic write on the driver connection.
+
+Most reports are plain progress that the rules accept. On PostgreSQL they skip the ORM: the
+caller's token, the session and the course come back in one prepared query, and both rows move in
+one statement whose guards (the last sequence number, the credited seconds) make a concurrent copy
+of the report a no-op. Everything else (refusals, which are recorded; a course completing; an
+unknown session or login) returns None and goes the general way in `watching`, which decides again.
+The rules are the same function, `rules.judge`, on both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from services.context import Backend
+from services.learning.rules import Credit, HeartbeatPolicy, Report, SessionState, judge
+
+_READ = """
+SELECT (SELECT t.person_id FROM auth_tokens t
+         WHERE t.token_hash = $1 AND t.system = $2 AND t.expires_at > $3) AS caller,
+       s.id, s.person_id, s.free_replay, s.started_at, s.credited_in_session, s.last_seq,
+       s.last_report_at, s.ended_at, c.id AS course_row, c.duration_seconds, c.credited_seconds,
+       c.completed_at
+  FROM learning_watch_sessions s
+  JOIN learning_enrolment_courses c ON c.id = s.enrolment_course_id
+ WHERE s.public_id = $4
+"""
+
+_CREDIT = """
+WITH moved AS (
+    UPDATE learning_watch_sessions
+       SET last_seq = $1, last_position = $2, last_report_at = $3,
+           credited_in_session = credited_in_session + $4
+     WHERE id = $5 AND last_seq = $6 AND ended_at IS NULL
+ RETURNING id)
+UPDATE learning_enrolment_courses
+   SET credited_seconds = $2
+ WHERE id = $7 AND credited_seconds = $8 AND completed_at IS NULL AND EXISTS (SELECT 1 FROM moved)
+"""
+
+_REPLAY = """
+UPDATE learning_watch_sessions
+   SET last_seq = $1, last_position = $2, last_report_at = $3
+ WHERE id = $4 AND last_seq = $5 AND ended_at IS NULL
+"""
+
+
+def _state(row: Mapping[str, Any]) -> SessionState:
+    return SessionState(
+        ended=row["ended_at"] is not None,
+        free_replay=row["free_replay"],
+        course_complete=row["completed_at"] is not None,
+        duration=float(row["duration_seconds"]),
+        credited=row["credited_seconds"],
+        last_seq=row["last_seq"],
+        last_report_at=row["last_report_at"],
+        started_at=row["started_at"],
+        credited_in_session=row["credited_in_session"],
+    )
+
+
+async def accept(
+    backend: Backend, *, token_hash: str, system: str, public_id: str, report: Report, now: datetime
+) -> tuple[Credit, Mapping[str, Any]] | None:
+    """Credit a plain progress report and return the verdict and the row it was judged on, or None."""
+    if backend.engine.dialect.name != "postgresql":
+        return None
+    async with backend.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        row = await driver.fetchrow(_READ, token_hash, system, now, public_id)
+        if row is None or row["caller"] is None or row["caller"] != row["person_id"]:
+            return None
+        verdict = judge(_state(row), report, now=now, policy=HeartbeatPolicy.from_settings(backend.settings))
+        if not isinstance(verdict, Credit) or verdict.completes:
+            return None
+        if row["free_replay"]:
+            status = await driver.execute(
+                _REPLAY, report.seq, report.position, now, row["id"], row["last_seq"]
+            )
+        else:
+            status = await driver.execute(
+                _CREDIT,
+                report.seq,
+                verdict.position,
+                now,
+                verdict.gained,
+                row["id"],
+                row["last_seq"],
+                row["course_row"],
+                row["credited_seconds"],
+            )
+        if status != "UPDATE 1":
+            return None
+        return verdict, row
