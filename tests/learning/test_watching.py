@@ -3,6 +3,7 @@ browser are refused, recorded, and credit nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from services.context import Backend
 from services.settings import Settings
-from storage.models import EnrolmentCourse, RejectedReport
+from storage.models import EnrolmentCourse, RejectedReport, WatchSession
 from tests.conftest import FakeClock
 from tests.learning.conftest import COURSE_SECONDS, Trainee, enrol, make_trainee
 
@@ -227,3 +228,19 @@ async def test_time_scale_credits_faster_for_tests_only(
     assert await credited(backend, order["id"]) == 50
     with pytest.raises(ValidationError, match="LEARNING_TIME_SCALE"):
         Settings(env="prod", secret_key="x" * 40, learning_time_scale=10, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+
+
+async def test_two_copies_of_a_report_at_once_credit_once(
+    client: httpx.AsyncClient, backend: Backend, clock: FakeClock
+) -> None:
+    trainee, order, watch = await watching(client, backend)
+    clock.advance(seconds=5)
+    answers = await asyncio.gather(*(beat(client, trainee, watch["session_id"], 1, 5.0) for _ in range(4)))
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409]
+    async with backend.sessions() as session:
+        in_session = await session.scalar(
+            select(WatchSession.credited_in_session).where(WatchSession.public_id == watch["session_id"])
+        )
+    assert in_session == 5
+    assert await credited(backend, order["id"]) == 5
+    assert await rejections(backend) == ["replayed"] * 3
