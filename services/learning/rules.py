@@ -5,7 +5,7 @@ No database here, so every anti-cheating rule is visible in one place:
   test-only time scale) plus one small tolerance; per report, the time since the last report plus
   one heartbeat interval of network jitter, and never more than two intervals (a forward seek);
 - no forward seek past the credited position, no rewind before the course is complete;
-- no playback rate above 1 (times the test-only time scale);
+- no playback rate above 1 (times the test-only time scale) until the whole order is complete;
 - reports in order: a sequence number already seen is a replay;
 - a session another start has replaced is over.
 """
@@ -110,10 +110,10 @@ def judge(state: SessionState, report: Report, *, now: datetime, policy: Heartbe
         or report.position > state.duration + policy.tolerance
     ):
         return BAD_POSITION
-    if not math.isfinite(report.rate) or report.rate <= 0 or report.rate > policy.scale + 1e-9:
-        return FAST_RATE
     if state.free_replay:
         return Credit(position=state.credited, gained=0.0, completes=False)
+    if not math.isfinite(report.rate) or report.rate <= 0 or report.rate > policy.scale + 1e-9:
+        return FAST_RATE
     gain = min(report.position, state.duration) - state.credited
     if gain < -policy.tolerance:
         return REWIND

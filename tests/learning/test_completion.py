@@ -89,7 +89,7 @@ async def test_demo_trainee_from_enrolment_to_normal(
     clock.advance(seconds=1)
     jump = await client.post(
         f"/api/learning/watch/{replay.json()['session_id']}/heartbeats",
-        json={"seq": 1, "position": 5.5, "rate": 1},
+        json={"seq": 1, "position": 5.5, "rate": 2},
         headers=trainee.headers,
     )
     assert jump.status_code == 200 and jump.json()["free_replay"] is True
