@@ -138,7 +138,7 @@ async def test_a_course_plays_to_completion_in_chromium(served: Served) -> None:
         browser = phone_browser()
         try:
             browser.get(url)
-            wait = WebDriverWait(browser, 30)
+            wait = WebDriverWait(browser, 60)
             # The first course of the order starts by itself, with no seek bar.
             wait.until(lambda b: b.find_element(By.ID, "course-title").text == "施工机械设备管理")
             controls = browser.find_element(By.ID, "video").get_attribute("controls")
