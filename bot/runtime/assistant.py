@@ -68,11 +68,11 @@ class Assistant:
 
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
         """The answers to one message, each shaped like the Rasa REST channel's (minus recipient_id)."""
-        async with self._turns, self.store.locked(message.sender_id):
-            tracker, status = await self.store.load(message.sender_id)
+        async with self._turns, self.store.locked(message.sender_id) as conn:
+            tracker, status = await self.store.load(message.sender_id, conn)
             self._maybe_start_session(tracker)
             answers = await self._turn(tracker, message, waiting=status == WAITING_FOR_STAFF)
-            await self.store.save(tracker, channel=message.channel, now=self.clock())
+            await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
             return answers
 
     def _maybe_start_session(self, tracker: DialogueTracker) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime.domain import Domain
 from bot.runtime.tracker import DialogueTracker
@@ -59,31 +59,44 @@ class TrackerStore:
         self._postgres = engine.dialect.name == "postgresql"
 
     @asynccontextmanager
-    async def locked(self, sender_id: str) -> AsyncIterator[None]:
-        """Exclusive use of one sender's conversation for one turn."""
+    async def locked(self, sender_id: str) -> AsyncIterator[AsyncConnection | None]:
+        """Exclusive use of one sender's conversation for one turn. On PostgreSQL it yields the
+        connection whose transaction holds the lock: loading and saving on it makes the turn's
+        writes land, and the lock go, in one commit."""
         key = (self._database, sender_id)
         lock = _LOCKS.setdefault(key, asyncio.Lock())
         _WAITERS[key] = _WAITERS.get(key, 0) + 1
         try:
             async with lock:
                 if not self._postgres:
-                    yield
+                    yield None
                     return
                 async with self.engine.connect() as conn, conn.begin():
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(sender_id)}
                     )
-                    yield
+                    yield conn
         finally:
             _WAITERS[key] -= 1
             if not _WAITERS[key]:
                 del _WAITERS[key]
                 _LOCKS.pop(key, None)
 
-    async def load(self, sender_id: str) -> tuple[DialogueTracker, str | None]:
+    @asynccontextmanager
+    async def _connection(self, given: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        """The turn's locked connection, else a transaction of our own."""
+        if given is not None:
+            yield given
+            return
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def load(
+        self, sender_id: str, conn: AsyncConnection | None = None
+    ) -> tuple[DialogueTracker, str | None]:
         """The tracker of the current session (older sessions stay stored but are not replayed), and
         who handles the chat (None for a chat never seen)."""
-        async with self.engine.connect() as conn:
+        async with self._connection(conn) as conn:
             row = (
                 await conn.execute(
                     select(Conversation.status, Conversation.session_no).where(
@@ -106,7 +119,9 @@ class TrackerStore:
         tracker.session_no = row.session_no if row is not None else 0
         return tracker, row.status if row is not None else None
 
-    async def save(self, tracker: DialogueTracker, *, channel: str, now: datetime) -> None:
+    async def save(
+        self, tracker: DialogueTracker, *, channel: str, now: datetime, conn: AsyncConnection | None = None
+    ) -> None:
         """Append this turn's events in one statement; a turn that started a session numbers it anew."""
         if not tracker.new_events:
             return
@@ -122,7 +137,7 @@ class TrackerStore:
             }
             for event in tracker.new_events
         ]
-        async with self.engine.begin() as conn:
+        async with self._connection(conn) as conn:
             changed = await conn.execute(
                 update(Conversation)
                 .where(Conversation.sender_id == tracker.sender_id)

@@ -52,7 +52,7 @@ def phone_browser() -> webdriver.Chrome:
 class Page:
     def __init__(self, browser: webdriver.Chrome) -> None:
         self.browser = browser
-        self.wait = WebDriverWait(browser, 20)
+        self.wait = WebDriverWait(browser, 60)
 
     def bot_texts(self) -> list[str]:
         return [e.text for e in self.browser.find_elements(By.CSS_SELECTOR, ".msg.bot")]
