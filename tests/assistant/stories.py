@@ -8,9 +8,9 @@ active loop its last `active_loop`. Two additions Rasa's format leaves to the ru
   next question of the open assessment paper, and `[照片 NAME]` sends a photo
   (`ok.jpg`, `big.jpg`, `cat.jpg`, `broken.jpg`) as metadata.attachment.
 Story `metadata.given` sets the world up: `demo` (the demo cohort), `catalog` (the demo courses,
-each a minute long), `bound` (this chat bound to 古林前 by an SMS code) and `platform` (古林前
-registered on the 继续教育平台 too) and `learned` (古林前 has a photo, enrolled 221175 for 2026 and
-watched every course)."""
+each a minute long), `bound` (this chat bound to 古林前 by an SMS code), `platform` (古林前
+registered on the 继续教育平台 too), `chagan_on_platform` (查干湖 has only a platform account) and
+`learned` (古林前 has a photo, enrolled 221175 for 2026 and watched every course)."""
 
 from __future__ import annotations
 
@@ -109,18 +109,22 @@ async def bind_demo_trainee(http: httpx.AsyncClient, backend: Backend, sender: s
     assert bound.status_code == 201, bound.text
 
 
-async def register_demo_on_platform(http: httpx.AsyncClient, backend: Backend) -> None:
-    """古林前 also has a 继续教育平台 account (registered with the platform's SMS code)."""
-    sent = await http.post("/api/learning/sms-codes", json={"phone": DEMO_PHONE})
+async def register_on_platform(
+    http: httpx.AsyncClient, backend: Backend, name: str, id_number: str, phone: str
+) -> None:
+    """A 继续教育平台 account, registered with the platform's SMS code."""
+    sent = await http.post("/api/learning/sms-codes", json={"phone": phone})
     assert sent.status_code == 202, sent.text
-    body = {
-        "name": "古林前",
-        "id_number": DEMO_ID,
-        "phone": DEMO_PHONE,
-        "code": await latest_code(backend, DEMO_PHONE),
-    }
-    made = await http.post("/api/learning/accounts", json=body)
+    code = await latest_code(backend, phone)
+    made = await http.post(
+        "/api/learning/accounts", json={"name": name, "id_number": id_number, "phone": phone, "code": code}
+    )
     assert made.status_code == 201, made.text
+
+
+async def register_demo_on_platform(http: httpx.AsyncClient, backend: Backend) -> None:
+    """古林前 also has a 继续教育平台 account."""
+    await register_on_platform(http, backend, "古林前", DEMO_ID, DEMO_PHONE)
 
 
 async def demo_learning_headers(http: httpx.AsyncClient) -> dict[str, str]:
@@ -179,6 +183,9 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
         clock.advance(seconds=61)  # the next code may be asked for
     if "platform" in story.given:
         await register_demo_on_platform(http, backend)
+        clock.advance(seconds=61)
+    if "chagan_on_platform" in story.given:
+        await register_on_platform(http, backend, "查干湖", "220723197011030711", "13900000004")
         clock.advance(seconds=61)
     if "learned" in story.given:
         await demo_learns(http, backend, clock)
