@@ -160,8 +160,8 @@ class EnrolmentCourse(Base):
 class WatchSession(Base):
     """One trainee watching one ordered course; a new session of the same trainee ends this one.
 
-    `public_id` names the session in URLs; `budget_started_at` and `credited_in_session` bound the
-    whole session's credit by the wall-clock time since it began.
+    `public_id` names the session in URLs; `started_at` and `credited_in_session` bound the whole
+    session's credit by the wall-clock time since it began.
     """
 
     __tablename__ = "learning_watch_sessions"
