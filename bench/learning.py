@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import insert
 
@@ -222,8 +223,8 @@ async def seed(url: str, started: datetime) -> list[Learner]:
 
 
 @contextmanager
-def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
-    """`uvicorn services.app:create_app` on 127.0.0.1 with WORKERS processes; yields host and port."""
+def uvicorn_server(url: str) -> Iterator[tuple[str, int, int]]:
+    """`uvicorn services.app:create_app` on 127.0.0.1 with WORKERS processes; yields host, port, pid."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="jianpei-bench-data-") as data_dir:
         env = {**os.environ, "JIANPEI_DATABASE_URL": url, "JIANPEI_DATA_DIR": data_dir, "JIANPEI_ENV": "test"}
@@ -237,7 +238,7 @@ def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
         )
         try:
             asyncio.run(_wait_for(port))
-            yield "127.0.0.1", port
+            yield "127.0.0.1", port, server.pid
         finally:
             # The server and its workers form their own process group: stop all of them.
             os.killpg(server.pid, signal.SIGTERM)
@@ -285,7 +286,29 @@ class Connection:
         return int(status_line.split()[1]), await self.reader.readexactly(length)
 
 
-async def load(host: str, port: int, learners: list[Learner], started_wall: float) -> None:
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants (Linux /proc)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy so far (all processes, all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(host: str, port: int, server_pid: int, learners: list[Learner], started_wall: float) -> None:
     connections = [Connection(*await asyncio.open_connection(host, port), f"{host}:{port}") for _ in learners]
     sequence = [0] * len(learners)
     refused: Counter[str] = Counter()
@@ -323,11 +346,27 @@ async def load(host: str, port: int, learners: list[Learner], started_wall: floa
     await asyncio.gather(*(flat_out(i, time.perf_counter() + 2.0, warm) for i in range(len(learners))))
 
     latencies: list[float] = []
+    server_cpu, client_cpu, machine_cpu = (
+        _tree_cpu_seconds(server_pid),
+        time.process_time(),
+        _machine_busy_seconds(),
+    )
     begun = time.perf_counter()
     until = begun + FLAT_OUT_SECONDS
     await asyncio.gather(*(flat_out(i, until, latencies) for i in range(len(learners))))
-    figures = Figures("heartbeats, flat out", len(latencies), time.perf_counter() - begun, latencies)
-    print(figures.line(), flush=True)
+    elapsed = time.perf_counter() - begun
+    print(Figures("heartbeats, flat out", len(latencies), elapsed, latencies).line(), flush=True)
+    server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
+    machine_cpu = _machine_busy_seconds() - machine_cpu
+    others = max(0.0, machine_cpu - server_cpu - client_cpu)
+    print(
+        f"  CPU per heartbeat: uvicorn {server_cpu / len(latencies) * 1000:.2f} ms, load generator "
+        f"{client_cpu / len(latencies) * 1000:.2f} ms; cores busy: uvicorn {server_cpu / elapsed:.2f}, "
+        f"load generator {client_cpu / elapsed:.2f}, everything else (PostgreSQL, other processes) "
+        f"{others / elapsed:.2f} of {os.cpu_count()}",
+        flush=True,
+    )
 
     latencies = []
     begun = time.perf_counter()
@@ -353,8 +392,8 @@ def main() -> None:
     with database("postgresql") as url:
         started = datetime.now(UTC)
         learners = asyncio.run(seed(url, started))
-        with uvicorn_server(url) as (host, port):
-            asyncio.run(load(host, port, learners, started.timestamp()))
+        with uvicorn_server(url) as (host, port, pid):
+            asyncio.run(load(host, port, pid, learners, started.timestamp()))
     print("command: python -m bench learning   (JIANPEI_BENCH_WORKERS sets the uvicorn workers, default 2)")
 
 
