@@ -1,18 +1,25 @@
-"""The common heartbeat on PostgreSQL: one read and one atomic write on the driver connection.
+"""The common heartbeat on PostgreSQL: one read and one atomic write, straight on asyncpg.
 
-Most reports are plain progress that the rules accept. On PostgreSQL they skip the ORM: the
-caller's token, the session and the course come back in one prepared query, and both rows move in
-one statement whose guards (the last sequence number, the credited seconds) make a concurrent copy
-of the report a no-op. Everything else (refusals, which are recorded; a course completing; an
-unknown session or login) returns None and goes the general way in `watching`, which decides again.
-The rules are the same function, `rules.judge`, on both ways.
+Most reports are plain progress that the rules accept. On PostgreSQL they skip the ORM and the
+engine's pool (whose checkout ping and bookkeeping cost more than the work itself): a small asyncpg
+pool per engine, closed when the engine is disposed, runs one prepared query for the caller's token,
+the session and the course, and one statement that moves both rows, whose guards (the last sequence
+number, the credited seconds) make a concurrent copy of the report a no-op. Everything else
+(refusals, which are recorded; a course completing; an unknown session or login) returns None and
+goes the general way in `watching`, which decides again. Both ways judge with `rules.judge`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
+
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.context import Backend
 from services.learning.rules import Credit, HeartbeatPolicy, Report, SessionState, judge
@@ -47,6 +54,32 @@ UPDATE learning_watch_sessions
 """
 
 
+POOL_SIZE = 10
+_pools: WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = WeakKeyDictionary()
+_locks: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
+
+
+async def _pool(engine: AsyncEngine) -> asyncpg.Pool:
+    """The engine's asyncpg pool for heartbeats, made on first use in this process."""
+    pool = _pools.get(engine)
+    if pool is not None:
+        return pool
+    async with _locks.setdefault(engine, asyncio.Lock()):
+        pool = _pools.get(engine)
+        if pool is None:
+            dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+            _pools[engine] = pool
+
+            def _close(_engine: object, made: asyncpg.Pool = pool) -> None:
+                made.terminate()
+                if _pools.get(engine) is made:
+                    del _pools[engine]
+
+            event.listen(engine.sync_engine, "engine_disposed", _close)
+    return pool
+
+
 def _state(row: Mapping[str, Any]) -> SessionState:
     return SessionState(
         ended=row["ended_at"] is not None,
@@ -67,8 +100,8 @@ async def accept(
     """Credit a plain progress report and return the verdict and the row it was judged on, or None."""
     if backend.engine.dialect.name != "postgresql":
         return None
-    async with backend.engine.connect() as conn:
-        driver: Any = (await conn.get_raw_connection()).driver_connection
+    pool = await _pool(backend.engine)
+    async with pool.acquire() as driver:
         row = await driver.fetchrow(_READ, token_hash, system, now, public_id)
         if row is None or row["caller"] is None or row["caller"] != row["person_id"]:
             return None
