@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError
-from actions.common import client, say_error
+from actions.common import client, entity_value, say_error
+from actions.learning import question_message
 
 
 class ValidateAssessmentForm(FormValidationAction):
@@ -25,6 +26,11 @@ class ValidateAssessmentForm(FormValidationAction):
         backend = client()
         try:
             paper = await backend.start_paper(tracker.sender_id, enrolment)
+            tapped = entity_value(tracker, "question")
+            if tapped is not None and str(tapped) != str(paper["next_index"]):
+                dispatcher.utter_message(text=f"第{tapped}题已经答过了，请答下面这道。")
+                dispatcher.utter_message(**question_message(paper))
+                return {"answer": None}
             if paper["next_index"] is not None:
                 paper = await backend.answer(tracker.sender_id, enrolment, paper["next_index"], answer)
             if paper["next_index"] is not None:

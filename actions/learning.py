@@ -299,7 +299,7 @@ def question_message(paper: dict[str, Any]) -> dict[str, Any]:
         []
         if question["multiple"]
         else [
-            {"title": letters[i], "payload": payload("inform", answer=letters[i])}
+            {"title": letters[i], "payload": payload("inform", answer=letters[i], question=question["index"])}
             for i in range(len(question["options"]))
         ]
     )

@@ -15,7 +15,8 @@ class RemoteRasa:
         self.http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60)
 
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"sender": message.sender_id, "message": message.text}
+        sender = message.sender_id.removeprefix(f"{message.channel}:")
+        body: dict[str, Any] = {"sender": sender, "message": message.text}
         if message.metadata:
             body["metadata"] = message.metadata
         response = await self.http.post("/webhooks/rest/webhook", json=body)

@@ -39,7 +39,10 @@ def rest_router(handle: Handler, channel: str = "rest") -> APIRouter:
         metadata: dict[str, Any] = {}
         if body.metadata is not None and body.metadata.attachment is not None:
             metadata["attachment"] = body.metadata.attachment.model_dump()
-        answers = await handle(UserMessage(body.message or "", body.sender, channel, metadata))
+        # Conversations are keyed by channel and sender, so no REST client can speak for a chat of
+        # another channel (a Telegram user, say) by naming its id.
+        sender_id = f"{channel}:{body.sender}"
+        answers = await handle(UserMessage(body.message or "", sender_id, channel, metadata))
         return [{"recipient_id": body.sender, **answer} for answer in answers]
 
     return router

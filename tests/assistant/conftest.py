@@ -23,6 +23,7 @@ class Chat:
     def __init__(self, http: httpx.AsyncClient, sender: str) -> None:
         self.http = http
         self.sender = sender
+        self.conversation_id = f"rest:{sender}"  # how the REST channel keys the conversation
 
     async def say(self, text: str, **metadata: Any) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"sender": self.sender, "message": text}

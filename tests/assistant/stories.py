@@ -179,7 +179,7 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
     if "catalog" in story.given:
         await load_catalog(backend, write_catalog(backend.settings.data_dir / "catalog"))
     if "bound" in story.given:
-        await bind_demo_trainee(http, backend, sender)
+        await bind_demo_trainee(http, backend, f"rest:{sender}")
         clock.advance(seconds=61)  # the next code may be asked for
     if "platform" in story.given:
         await register_demo_on_platform(http, backend)
@@ -210,7 +210,7 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
         response = await http.post("/webhooks/rest/webhook", json=body)
         assert response.status_code == 200, f"{where}: {response.text}"
         texts = "\n".join(a.get("text", "") for a in response.json())
-        events = await turn_events(backend, sender)
+        events = await turn_events(backend, f"rest:{sender}")
         if turn.intent:
             assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
         actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]

@@ -39,7 +39,7 @@ async def test_empty_message_and_whitespace_get_a_hint(chat: Chat) -> None:
 async def test_a_5000_character_message_is_refused_and_not_kept_whole(chat: Chat, backend: Backend) -> None:
     answer = await chat.text("证书" * 2500)
     assert "消息太长" in answer
-    user = [e for e in await stored_events(backend, chat.sender) if e["event"] == "user"]
+    user = [e for e in await stored_events(backend, chat.conversation_id) if e["event"] == "user"]
     assert len(user[-1]["text"]) <= 200
     assert "4009999355" in await chat.text("/contact_support")
 
@@ -57,7 +57,7 @@ async def test_malformed_requests_get_a_chinese_error(chat_http: httpx.AsyncClie
 async def test_double_tap_is_answered_once(chat: Chat, backend: Backend, clock: FakeClock) -> None:
     """Two taps of 确认提交 arriving together: the photo is submitted once, the second tap is told so."""
     await load_demo_data(backend)
-    await bind_demo_trainee(chat.http, backend, chat.sender)
+    await bind_demo_trainee(chat.http, backend, chat.conversation_id)
     await chat.say("/upload_photo")
     clock.advance(seconds=5)
     content = base64.b64encode(photo("ok.jpg")).decode()
@@ -91,3 +91,14 @@ async def test_binding_with_someone_elses_phone_needs_their_code(chat: Chat, bac
     async with backend.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChatBinding)) == 0
     assert "先绑定" in await chat.text("/certificate_status")
+
+
+async def test_a_rest_client_cannot_speak_for_another_channels_chat(
+    chat_http: httpx.AsyncClient, backend: Backend
+) -> None:
+    """A chat of another channel (say Telegram's "telegram:42") is bound; naming it as a REST sender
+    reaches a different, unbound conversation."""
+    await load_demo_data(backend)
+    await bind_demo_trainee(chat_http, backend, "telegram:42")
+    impostor = Chat(chat_http, "telegram:42")
+    assert "先绑定" in await impostor.text("/certificate_status")

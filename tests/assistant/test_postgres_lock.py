@@ -54,7 +54,7 @@ async def test_a_turn_waits_while_another_process_holds_the_conversation(
 ) -> None:
     other = await backend.engine.connect()
     holding = await other.begin()
-    await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(chat.sender)})
+    await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(chat.conversation_id)})
     turn = asyncio.create_task(chat.text("/contact_support"))
     for _attempt in range(3000):
         if await waiting_for_advisory_lock(backend):

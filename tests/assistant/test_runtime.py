@@ -46,17 +46,17 @@ async def test_an_idle_session_expires_and_forgets_the_open_form(
     async with backend.sessions() as session:
         kinds = list(
             await session.scalars(
-                select(ConversationEvent.type_name).where(ConversationEvent.sender_id == chat.sender)
+                select(ConversationEvent.type_name).where(ConversationEvent.sender_id == chat.conversation_id)
             )
         )
-        conversation = await session.get(Conversation, chat.sender)
+        conversation = await session.get(Conversation, chat.conversation_id)
     assert kinds.count("session_started") == 2
     assert conversation is not None and conversation.session_no == 2
     async with backend.sessions() as session:
         replayed = list(
             await session.scalars(
                 select(ConversationEvent.type_name)
-                .where(ConversationEvent.sender_id == chat.sender, ConversationEvent.session_no == 2)
+                .where(ConversationEvent.sender_id == chat.conversation_id, ConversationEvent.session_no == 2)
                 .order_by(ConversationEvent.id)
             )
         )
@@ -76,7 +76,7 @@ async def test_turns_of_one_sender_never_interleave(
     async with backend.sessions() as session:
         rows = await session.scalars(
             select(ConversationEvent.data)
-            .where(ConversationEvent.sender_id == chat.sender)
+            .where(ConversationEvent.sender_id == chat.conversation_id)
             .order_by(ConversationEvent.id)
         )
         events = [json.loads(row) for row in rows]
@@ -93,11 +93,11 @@ async def test_turns_of_one_sender_never_interleave(
 async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> None:
     assert "已为您转人工" in await chat.text("人工")
     async with backend.sessions() as session:
-        conversation = await session.get(Conversation, chat.sender)
+        conversation = await session.get(Conversation, chat.conversation_id)
     assert conversation is not None and conversation.status == "waiting_for_staff"
     assert conversation.handoff_requested_at is not None
     assert "请耐心等一下" in await chat.text("在吗")
     await chat.say("/menu")
     async with backend.sessions() as session:
-        conversation = await session.get(Conversation, chat.sender)
+        conversation = await session.get(Conversation, chat.conversation_id)
     assert conversation is not None and conversation.status == "bot"
