@@ -59,6 +59,10 @@ _pools: WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = WeakKeyDictionary()
 _locks: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """Heartbeats change no session state and hold no transaction: skip asyncpg's reset round trip."""
+
+
 async def _pool(engine: AsyncEngine) -> asyncpg.Pool:
     """The engine's asyncpg pool for heartbeats, made on first use in this process."""
     pool = _pools.get(engine)
@@ -68,7 +72,7 @@ async def _pool(engine: AsyncEngine) -> asyncpg.Pool:
         pool = _pools.get(engine)
         if pool is None:
             dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE)
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE, reset=_keep_session)
             _pools[engine] = pool
 
             def _close(_engine: object, made: asyncpg.Pool = pool) -> None:
