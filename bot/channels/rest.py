@@ -25,8 +25,8 @@ class Metadata(BaseModel, extra="allow"):
 
 
 class Incoming(BaseModel):
-    sender: str = Field(min_length=1, max_length=200)
-    message: str | None = Field(default="", max_length=20_000)
+    sender: str = Field(min_length=1, max_length=190)  # stored as "rest:<sender>" in 200 characters
+    message: str | None = ""  # length is judged by the assistant, which answers in words
     metadata: Metadata | None = None
 
 

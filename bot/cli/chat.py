@@ -9,6 +9,7 @@ import asyncio
 import base64
 import getpass
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,24 @@ from services.settings import get_settings
 PHOTO_COMMAND = "/photo "
 
 
+def _image_path(image: str) -> str:
+    """A photo sent inline (a data URL) is written to a file the trainee can open."""
+    if not image.startswith("data:"):
+        return image
+    header, _, content = image.partition(",")
+    suffix = ".png" if "png" in header else ".jpg"
+    with tempfile.NamedTemporaryFile(prefix="jianpei-", suffix=suffix, delete=False) as out:
+        out.write(base64.b64decode(content))
+    return out.name
+
+
 def _show(answers: list[dict[str, Any]]) -> list[dict[str, str]]:
     buttons: list[dict[str, str]] = []
     for answer in answers:
         if answer.get("text"):
             typer.echo(f"助手: {answer['text']}")
         if answer.get("image"):
-            typer.echo(f"助手: [图片] {answer['image']}")
+            typer.echo(f"助手: [图片] {_image_path(str(answer['image']))}")
         attachment = answer.get("attachment")
         if attachment:
             link = attachment.get("url", attachment) if isinstance(attachment, dict) else attachment
