@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
+from sqlalchemy.engine import make_url
 
 from bench._server import Figures, database, free_port
 from storage import migrate
@@ -301,6 +302,22 @@ def _tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def _database_cpu_seconds(database: str) -> float:
+    """CPU time of the PostgreSQL backends serving `database` (their process titles name it)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if f" {database} ".encode() not in (entry / "cmdline").read_bytes().replace(b"\0", b" ") + b" ":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _machine_busy_seconds() -> float:
     """CPU time the whole machine spent busy so far (all processes, all cores)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -308,7 +325,9 @@ def _machine_busy_seconds() -> float:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-async def load(host: str, port: int, server_pid: int, learners: list[Learner], started_wall: float) -> None:
+async def load(
+    host: str, port: int, server_pid: int, database: str, learners: list[Learner], started_wall: float
+) -> None:
     connections = [Connection(*await asyncio.open_connection(host, port), f"{host}:{port}") for _ in learners]
     sequence = [0] * len(learners)
     refused: Counter[str] = Counter()
@@ -346,11 +365,8 @@ async def load(host: str, port: int, server_pid: int, learners: list[Learner], s
     await asyncio.gather(*(flat_out(i, time.perf_counter() + 2.0, warm) for i in range(len(learners))))
 
     latencies: list[float] = []
-    server_cpu, client_cpu, machine_cpu = (
-        _tree_cpu_seconds(server_pid),
-        time.process_time(),
-        _machine_busy_seconds(),
-    )
+    server_cpu, client_cpu = _tree_cpu_seconds(server_pid), time.process_time()
+    machine_cpu, database_cpu = _machine_busy_seconds(), _database_cpu_seconds(database)
     begun = time.perf_counter()
     until = begun + FLAT_OUT_SECONDS
     await asyncio.gather(*(flat_out(i, until, latencies) for i in range(len(learners))))
@@ -359,12 +375,17 @@ async def load(host: str, port: int, server_pid: int, learners: list[Learner], s
     server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     machine_cpu = _machine_busy_seconds() - machine_cpu
-    others = max(0.0, machine_cpu - server_cpu - client_cpu)
+    database_cpu = _database_cpu_seconds(database) - database_cpu
+    others = max(0.0, machine_cpu - server_cpu - client_cpu - database_cpu)
+    count = len(latencies)
+    cores = os.cpu_count() or 1
+    per_beat = (server_cpu + database_cpu) / count
     print(
-        f"  CPU per heartbeat: uvicorn {server_cpu / len(latencies) * 1000:.2f} ms, load generator "
-        f"{client_cpu / len(latencies) * 1000:.2f} ms; cores busy: uvicorn {server_cpu / elapsed:.2f}, "
-        f"load generator {client_cpu / elapsed:.2f}, everything else (PostgreSQL, other processes) "
-        f"{others / elapsed:.2f} of {os.cpu_count()}",
+        f"  CPU per heartbeat: uvicorn {server_cpu / count * 1000:.2f} ms, PostgreSQL "
+        f"{database_cpu / count * 1000:.2f} ms, load generator {client_cpu / count * 1000:.2f} ms\n"
+        f"  cores busy: uvicorn {server_cpu / elapsed:.2f}, PostgreSQL {database_cpu / elapsed:.2f}, "
+        f"load generator {client_cpu / elapsed:.2f}, other processes {others / elapsed:.2f} (of {cores})\n"
+        f"  => {cores} cores for uvicorn and PostgreSQL alone: about {cores / per_beat:.0f} heartbeats/s",
         flush=True,
     )
 
@@ -393,7 +414,8 @@ def main() -> None:
         started = datetime.now(UTC)
         learners = asyncio.run(seed(url, started))
         with uvicorn_server(url) as (host, port, pid):
-            asyncio.run(load(host, port, pid, learners, started.timestamp()))
+            database_name = make_url(url).database or ""
+            asyncio.run(load(host, port, pid, database_name, learners, started.timestamp()))
     print("command: python -m bench learning   (JIANPEI_BENCH_WORKERS sets the uvicorn workers, default 2)")
 
 

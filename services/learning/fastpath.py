@@ -54,7 +54,7 @@ UPDATE learning_watch_sessions
 """
 
 
-POOL_SIZE = 10
+POOL_SIZE = 20
 _pools: WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = WeakKeyDictionary()
 _locks: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
 
