@@ -76,7 +76,7 @@ class Dialogue:
                 await self._run_action(reply, tracker, messages)
                 await self._ask(loop, tracker, messages)
         else:
-            rule = self.rules.for_intent(intent, None) if understood else None
+            rule = self.rules.for_intent(intent, None, tracker.action_before_message) if understood else None
             if rule is None:
                 await self._fallback(tracker, messages)
             else:

@@ -121,6 +121,17 @@ class DialogueTracker:
     def intent(self) -> str:
         return str((self.latest_message.get("intent") or {}).get("name") or "")
 
+    @property
+    def action_before_message(self) -> str | None:
+        """The last action the assistant ran before the latest user message."""
+        seen_user = False
+        for event in reversed(self.events):
+            if event.get("event") == "user":
+                seen_user = True
+            elif seen_user and event.get("event") == "action" and event.get("name") != ACTION_LISTEN:
+                return str(event.get("name"))
+        return None
+
     def state(self) -> dict[str, Any]:
         """The tracker JSON a Rasa server sends to an action server."""
         return {
