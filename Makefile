@@ -22,7 +22,8 @@ system-packages:
 
 run: install
 	$(BIN)/jianpei db upgrade
-	test -f $(DATA_DIR)/.demo-loaded || ($(BIN)/jianpei admin demo-data && touch $(DATA_DIR)/.demo-loaded)
+	test -f $(DATA_DIR)/.demo-loaded || ($(BIN)/jianpei admin demo-data && $(BIN)/jianpei admin load-catalog \
+	  && touch $(DATA_DIR)/.demo-loaded)
 	$(BIN)/jianpei serve
 
 lint: install
