@@ -1,5 +1,6 @@
 """The web chat page in Debian's headless Chromium on a phone-sized screen: buttons, typing, a
-binding with the SMS code, a photo upload with its confirmation, links rendered as links."""
+binding with the SMS code, a photo upload with its confirmation, links rendered as links, and the
+e-certificate PDF behind its 点击下载 link."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -32,6 +34,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 async def served(backend: Backend, interpreter: Interpreter) -> AsyncIterator[str]:
     app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
     async with uvicorn_serving(app) as base:
+        backend.settings = backend.settings.model_copy(update={"public_url": base})
         yield base
 
 
@@ -116,7 +119,14 @@ async def test_web_chat_on_a_phone(served: str, backend: Backend, tmp_path: Path
             page.wait_for("不可修改")
             page.press("确认提交")
             page.wait_for("照片已上传")
+            page.type("我要换证")
+            page.press("安全员 吉建培2021000458")
+            page.wait_for("证书更新成功")
+            downloads = [
+                a for a in browser.find_elements(By.CSS_SELECTOR, ".msg.bot a") if a.text == "点击下载"
+            ]
             return {
+                "pdf_link": downloads[-1].get_attribute("href") if downloads else None,
                 "links": links,
                 "fits": browser.execute_script(
                     "return document.documentElement.scrollWidth <= window.innerWidth"
@@ -134,6 +144,9 @@ async def test_web_chat_on_a_phone(served: str, backend: Backend, tmp_path: Path
     assert seen["fits"] is True, "nothing wider than the phone's screen"
     assert "http://rcgz.mohurd.gov.cn/" in seen["links"]  # type: ignore[operator]
     assert seen["shown_photo"] is True
+    async with httpx.AsyncClient() as http:
+        pdf = await http.get(str(seen["pdf_link"]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     async with backend.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChatBinding)) == 1
         assert await session.scalar(select(func.count()).select_from(Photo)) == 1
