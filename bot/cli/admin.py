@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli import learning as learning_commands
 from bot.cli.common import run_with_backend
 from bot.cli.documents import revoke_certificate
-from services.context import Backend
-from services.identity import InvalidIdentity, normalize_phone
-from services.registry.certificate_import import ImportReport, UnreadableFile, import_certificates
-from services.registry.demo import DemoLoad, load_demo_data
-from services.sms.outbox import recent_messages
+
+if TYPE_CHECKING:
+    from services.context import Backend
+    from services.registry.certificate_import import ImportReport
 
 admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
 admin_app.command(
@@ -33,6 +33,8 @@ def import_certificates_command(
         False, "--skip-invalid", help="跳过有错的行，导入其余行 / import the valid rows, skip the rest"
     ),
 ) -> None:
+    from services.registry.certificate_import import UnreadableFile, import_certificates
+
     data = file.read_bytes()
 
     async def work(backend: Backend) -> ImportReport:
@@ -65,6 +67,9 @@ def sms_outbox(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
     limit: int = typer.Option(50, help="最多几条 / at most this many"),
 ) -> None:
+    from services.identity import InvalidIdentity, normalize_phone
+    from services.sms.outbox import recent_messages
+
     try:
         wanted = normalize_phone(phone) if phone else None
     except InvalidIdentity as exc:
@@ -99,7 +104,9 @@ def sms_outbox(
     "demo-data", help="载入演示数据（可重复执行） / Load the fictional demo cohort (idempotent)."
 )
 def demo_data() -> None:
-    loaded: DemoLoad = run_with_backend(load_demo_data)
+    from services.registry.demo import load_demo_data
+
+    loaded = run_with_backend(load_demo_data)
     result = loaded.certificates
     typer.echo(
         f"演示数据已载入：证书新增{result.created}、更新{result.updated}、未变{result.unchanged}；"

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from services.app import build_backend
-from services.context import Backend
-from services.logging import configure_logging
-from services.settings import get_settings
+if TYPE_CHECKING:
+    from services.context import Backend
 
 T = TypeVar("T")
 
 
 def run_with_backend(work: Callable[[Backend], Awaitable[T]]) -> T:
-    """Run `work` against the configured database and close the engine afterwards."""
+    """Run `work` against the configured database and close the engine afterwards.
+
+    The backend is imported here, not at the top, so `jianpei --help` starts without loading it.
+    """
+    from services.app import build_backend
+    from services.logging import configure_logging
+    from services.settings import get_settings
+
     settings = get_settings()
     configure_logging(settings.env)
 

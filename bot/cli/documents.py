@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from bot.cli.common import run_with_backend
-from services.context import Backend
-from services.documents.ecerts import revoke
-from services.errors import AppError
+
+if TYPE_CHECKING:
+    from services.context import Backend
 
 
 def revoke_certificate(
@@ -15,6 +17,8 @@ def revoke_certificate(
     reason: str = typer.Option(..., "--reason", help="撤销原因 / why it is revoked"),
 ) -> None:
     """Every version of the certificate's e-certificate shows 已撤销 on its verification page."""
+    from services.documents.ecerts import revoke
+    from services.errors import AppError
 
     async def work(backend: Backend) -> list[int]:
         return [

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.common import run_with_backend
-from services.context import Backend
-from services.errors import AppError
-from services.learning.catalog import DEMO_CATALOG, CatalogError, LoadSummary, apply_catalog, read_catalog
-from services.learning.completion import clear_hours
-from storage.models import HoursClearance
+
+if TYPE_CHECKING:
+    from services.context import Backend
+    from services.learning.catalog import LoadSummary
+    from storage.models import HoursClearance
 
 
 def load_catalog(
-    file: Path = typer.Argument(
-        DEMO_CATALOG, dir_okay=False, help="课程目录 YAML（默认演示目录） / catalog YAML (default: demo)"
+    file: Path | None = typer.Argument(
+        None, dir_okay=False, help="课程目录 YAML（默认演示目录） / catalog YAML (default: demo)"
     ),
 ) -> None:
+    from services.learning.catalog import DEMO_CATALOG, CatalogError, apply_catalog, read_catalog
+
+    file = file or DEMO_CATALOG
+
     async def work(backend: Backend) -> LoadSummary:
         catalog = read_catalog(file, backend.settings)
         async with backend.transaction() as session:
@@ -39,6 +44,9 @@ def clear_hours_command(
     year: int = typer.Option(..., "--year", help="培训年度 / cycle year"),
     reason: str = typer.Option(..., "--reason", help="清零原因（会记录下来） / why (kept on record)"),
 ) -> None:
+    from services.errors import AppError
+    from services.learning.completion import clear_hours
+
     async def work(backend: Backend) -> HoursClearance:
         return await clear_hours(backend, certificate_number=certificate, cycle_year=year, reason=reason)
 

@@ -7,23 +7,25 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-import nlu
-from nlu.engine import train
-from nlu.evaluation import Evaluation, cross_validate, evaluate, write_reports
-from nlu.pipeline import DEFAULT_CONFIG, DEFAULT_DATA, PROJECT_ROOT, load_pipeline
-from nlu.trainingdata import load_training_data
 from services.settings import get_settings
 
+if TYPE_CHECKING:
+    from nlu.evaluation import Evaluation
+
+# The engine (numpy, jieba, scikit-learn) is imported inside the commands, so other commands start fast.
 nlu_app = typer.Typer(help="自然语言理解 / Natural-language understanding.", no_args_is_help=True)
 
-HELD_OUT = PROJECT_ROOT / "tests" / "nlu" / "heldout_nlu.yml"
+HELD_OUT = Path(__file__).resolve().parents[2] / "tests" / "nlu" / "heldout_nlu.yml"
 
 
 @nlu_app.command("train", help="训练并保存带版本号的模型 / Train and write the versioned model.")
 def train_command() -> None:
+    from nlu.engine import train
+
     run = train(get_settings().data_dir / "models")
     typer.echo(
         f"模型已训练 / model trained: version {run.interpreter.version}, {run.examples} examples, "
@@ -37,6 +39,8 @@ def train_command() -> None:
     "Read stdin lines, print one /model/parse JSON object per line.",
 )
 def parse_command() -> None:
+    import nlu
+
     interpreter = nlu.load_interpreter(get_settings())
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
 
@@ -75,6 +79,11 @@ def test_command(
         None, "--out", help="报告目录 / report directory (default DATA_DIR/results)"
     ),
 ) -> None:
+    import nlu
+    from nlu.evaluation import cross_validate, evaluate, write_reports
+    from nlu.pipeline import DEFAULT_CONFIG, DEFAULT_DATA, load_pipeline
+    from nlu.trainingdata import load_training_data
+
     out_dir = out or get_settings().data_dir / "results"
     if cross_validation:
         if cross_validation < 2:

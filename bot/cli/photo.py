@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from services.photos import BOTH_BACKGROUNDS, GUIDANCE, WHITE_ONLY, FixOutcome, Report, check_photo, fix_photo
-from services.photos.loading import MAX_FILE_BYTES
+if TYPE_CHECKING:
+    from services.photos import FixOutcome, Report
 
 photo_app = typer.Typer(help="照片校验与自动修正 / ID photo check and repair.", no_args_is_help=True)
 
@@ -32,6 +33,10 @@ def check(
         False, "--white-only", help="只接受白底（管理系统的要求） / accept a white background only"
     ),
 ) -> None:
+    # The detector is loaded here, not at the top, so other commands start without it.
+    from services.photos import BOTH_BACKGROUNDS, WHITE_ONLY, check_photo, fix_photo
+    from services.photos.loading import MAX_FILE_BYTES
+
     if fix is not None and not fix.parent.is_dir():
         raise typer.BadParameter(f"目录不存在 / no such folder: {fix.parent}", param_hint="--fix")
     with file.open("rb") as handle:
@@ -49,6 +54,8 @@ def check(
 
 
 def _print(report: Report, outcome: FixOutcome | None, out: Path | None, as_json: bool) -> None:
+    from services.photos import GUIDANCE
+
     fixed = outcome.fixed if outcome else None
     if as_json:
         document = {
