@@ -7,7 +7,6 @@ backend's own Chinese message, so actions can show it as is.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
@@ -285,8 +284,9 @@ def backend() -> BackendClient:
     """The configured client; under a standalone action server, one built from the environment."""
     global _client
     if _client is None:
+        from bot.settings import AssistantSettings
         from services.settings import get_settings
 
-        base_url = os.environ.get("JIANPEI_BACKEND_URL", get_settings().public_url)
+        base_url = AssistantSettings().backend_url or get_settings().public_url
         _client = BackendClient(httpx.AsyncClient(base_url=base_url, timeout=30), get_settings().secret_key)
     return _client
