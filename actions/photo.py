@@ -95,3 +95,16 @@ class ActionSubmitPhoto(Action):
             return [SlotSet("photo_check", None)]
         dispatcher.utter_message(text=message)
         return [SlotSet("photo_check", None)]
+
+
+class ActionDiscardPhoto(Action):
+    """A no (or 取消) to the warning: the checked photo is forgotten, so no later tap submits it."""
+
+    def name(self) -> str:
+        return "action_discard_photo"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_photo_not_submitted")
+        return [SlotSet("photo_check", None)]
