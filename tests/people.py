@@ -19,3 +19,9 @@ _phones = itertools.count(1)
 
 def make_phone() -> str:
     return f"138{next(_phones):08d}"
+
+
+def make_wrong_check_id_number() -> str:
+    """A well-shaped ID number whose check character is certainly wrong."""
+    valid = make_id_number()
+    return valid[:-1] + ("0" if valid[-1] != "0" else "1")

@@ -12,7 +12,7 @@ from services.context import Backend
 from storage.models import Certificate, LearningAccount, LearningCertificate
 from tests.conftest import FakeClock
 from tests.learning.conftest import add_person, last_code, register_and_login
-from tests.people import make_id_number, make_phone
+from tests.people import make_phone, make_wrong_check_id_number
 
 
 async def accounts(backend: Backend) -> int:
@@ -95,7 +95,7 @@ async def test_taken_phone_taken_id_and_wrong_name(client: httpx.AsyncClient, ba
     assert wrong_name.status_code == 422 and "姓名" in wrong_name.json()["error"]["message"]
     bad_id = await client.post(
         "/api/learning/accounts",
-        json={"name": "净月潭", "id_number": make_id_number()[:-1] + "0", "phone": phone, "code": code},
+        json={"name": "净月潭", "id_number": make_wrong_check_id_number(), "phone": phone, "code": code},
     )
     assert bad_id.status_code == 422
     assert await accounts(backend) == 1
