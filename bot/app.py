@@ -50,20 +50,21 @@ def create_assistant_app(
 ) -> FastAPI:
     backend = backend or build_backend(get_settings())
     settings = settings or AssistantSettings()
-    backend_app = create_app(backend)
+    remote = RemoteRasa(settings.rasa_url) if settings.rasa_url else None
+    if remote is None:
+        interpreter = interpreter or load_interpreter(backend.settings)
+    model = f"rasa:{settings.rasa_url}" if remote else interpreter.version if interpreter else None
+    backend_app = create_app(backend, nlu_version=lambda: model)
     backend_app.include_router(chat_api_router)
     to_backend = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
     handler: Handler
-    remote: RemoteRasa | None = None
-    if settings.rasa_url:
-        remote = RemoteRasa(settings.rasa_url)
+    if remote is not None:
         handler = remote.handle
     else:
         actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
-        assistant = build_assistant(backend, settings, interpreter)
-        handler = assistant.handle
+        handler = build_assistant(backend, settings, interpreter).handle
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -48,8 +48,13 @@ def build_backend(
     )
 
 
-def create_app(backend: Backend | None = None) -> FastAPI:
-    """The ASGI app; tests hand in a backend with their own database and clock."""
+def create_app(
+    backend: Backend | None = None, nlu_version: Callable[[], str | None] = lambda: None
+) -> FastAPI:
+    """The ASGI app; tests hand in a backend with their own database and clock.
+
+    `nlu_version` tells /health which NLU model answers chats; the backend itself has none, the
+    assistant that serves it in front passes its own."""
     backend = backend or build_backend(get_settings())
 
     @asynccontextmanager
@@ -84,7 +89,7 @@ def create_app(backend: Backend | None = None) -> FastAPI:
             version=VERSION,
             schema_version=schema,
             schema_up_to_date=schema == head_revisions(),
-            nlu_model=None,
+            nlu_model=nlu_version(),
         )
 
     return app

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w\-]*)(?P<entities>\{.*\})?\s*$", re.DOTALL)
 FALLBACK_INTENT = "nlu_fallback"
@@ -26,6 +29,8 @@ UNKNOWN_PAYLOAD_INTENT = "unknown_payload"
 
 
 class Interpreter(Protocol):
+    version: str
+
     async def parse(self, text: str) -> dict[str, Any]:
         """Rasa's /model/parse answer for `text`."""
 
@@ -73,21 +78,11 @@ def parse_payload(text: str, known_intents: frozenset[str]) -> dict[str, Any] | 
     return _parse(text, intent, 1.0, entities)
 
 
-class NoInterpreter:
-    """Until a model is there, free text is not understood (forms still take typed values)."""
+def load_interpreter(settings: Settings) -> Interpreter:
+    """The NLU of nlu/ (embedded model, or a Rasa server when JIANPEI_RASA_URL is set).
 
-    async def parse(self, text: str) -> dict[str, Any]:
-        return _parse(text, FALLBACK_INTENT, 0.0, [])
+    Imported here so that the engine's libraries load when an assistant is built, not before."""
+    import nlu
 
-
-def load_interpreter(settings: Any) -> Interpreter:
-    """The NLU of nlu/ when it offers `load_interpreter`, else `NoInterpreter`."""
-    try:
-        import nlu
-    except ImportError:  # pragma: no cover - nlu/ always ships with the project
-        return NoInterpreter()
-    loader = getattr(nlu, "load_interpreter", None)
-    if loader is None:
-        return NoInterpreter()
-    interpreter: Interpreter = loader(settings)
+    interpreter: Interpreter = nlu.load_interpreter(settings)
     return interpreter

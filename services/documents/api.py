@@ -174,7 +174,8 @@ async def verify_json(code: str, backend: BackendDep) -> VerifiedOut:
 public = APIRouter(tags=["公开 public"])
 
 
-@public.api_route("/verify/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@public.head("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
+@public.get("/verify/{code}", response_class=HTMLResponse)
 async def verify_page(code: str, backend: BackendDep) -> HTMLResponse:
     """The page behind a document's QR code."""
     verified = await look_up(backend, code)
@@ -203,7 +204,8 @@ def _refuse_if_gone(status: str, document: str) -> None:
         raise AppError(410, f"document_{status}", _GONE[status].format(document))
 
 
-@public.api_route("/downloads/{token}", methods=["GET", "HEAD"], response_class=Response)
+@public.head("/downloads/{token}", response_class=Response, include_in_schema=False)
+@public.get("/downloads/{token}", response_class=Response)
 async def download(token: str, backend: BackendDep) -> Response:
     """A PDF behind a signed link; superseded or revoked documents are no longer handed out."""
     ref = read_download_token(backend.settings, token, now=backend.now())
