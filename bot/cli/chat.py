@@ -16,10 +16,6 @@ from typing import Any
 import httpx
 import typer
 
-from bot.app import create_assistant_app
-from services.logging import configure_logging
-from services.settings import get_settings
-
 PHOTO_COMMAND = "/photo "
 
 
@@ -96,6 +92,11 @@ def chat(
     """在终端里和助手聊天：输入数字按按钮，/photo 文件 发照片，/quit 退出。
 
     Chat with the assistant in a terminal: a number presses a button, /photo FILE sends a photo."""
+    # The assistant (NLU, backend) is imported here, so other commands start without it.
+    from bot.app import create_assistant_app
+    from services.logging import configure_logging
+    from services.settings import get_settings
+
     settings = get_settings()
     configure_logging(settings.env, level=logging.WARNING)
     who = sender or f"terminal-{getpass.getuser()}"

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
-
-from bot.app import create_assistant_app
-from bot.settings import AssistantSettings
-from services.logging import configure_logging
-from services.settings import get_settings
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
     port: int = typer.Option(8000, help="端口 / port"),
 ) -> None:
+    # The server's dependencies are imported here, so other commands start without them.
+    import uvicorn
+
+    from bot.app import create_assistant_app
+    from bot.settings import AssistantSettings
+    from services.logging import configure_logging
+    from services.settings import get_settings
+
     settings = get_settings()
     configure_logging(settings.env)
     assistant = AssistantSettings()
