@@ -6,15 +6,22 @@ Every entry point (API, CSV import, chat) validates through here so one rule hol
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_SHAPE = re.compile(r"^1[3-9]\d{9}$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE_SHAPE = re.compile(r"^1[3-9][0-9]{9}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-]")
 _NAME_SHAPE = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{0,18}[\u4e00-\u9fff]$")
+
+
+def _plain(raw: str) -> str:
+    """Full-width digits and letters (as phone keyboards type them) folded to ASCII, so １３９ is 139
+    and one phone cannot pass as two."""
+    return unicodedata.normalize("NFKC", raw).strip()
 
 
 class InvalidIdentity(ValueError):
@@ -35,7 +42,7 @@ def id_check_char(first17: str) -> str:
 
 def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
     """Validate an 18-character resident ID number: shape, a real birth date, and its check character."""
-    value = raw.strip().upper()
+    value = _plain(raw).upper()
     if not _ID_SHAPE.match(value):
         raise InvalidIdentity("身份证号应为18位：前17位是数字，最后一位是数字或X")
     try:
@@ -51,7 +58,7 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
 
 def normalize_phone(raw: str) -> str:
     """Eleven digits of a mainland mobile number; spaces and dashes in the input are dropped."""
-    digits = _PHONE_SEPARATORS.sub("", raw.strip())
+    digits = _PHONE_SEPARATORS.sub("", _plain(raw))
     if digits.startswith("+86"):
         digits = digits[3:]
     if not _PHONE_SHAPE.match(digits):

@@ -61,3 +61,16 @@ def test_masking_keeps_only_what_others_may_see() -> None:
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_phone("13912345678") == "139****5678"
     assert mask_name("古林前") == "古**"
+
+
+def test_full_width_digits_are_the_same_number() -> None:
+    assert normalize_phone("１３９１２３４５６７８") == "13912345678"
+    assert parse_id_number("１１０１０５１９４９１２３１００２ｘ").value == "11010519491231002X"
+
+
+@pytest.mark.parametrize("raw", ["१३९१२३४५६७८", "١٣٩١٢٣٤٥٦٧٨"])
+def test_digits_of_other_scripts_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidIdentity):
+        normalize_phone(raw)
+    with pytest.raises(InvalidIdentity):
+        parse_id_number(raw * 2)
