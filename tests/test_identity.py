@@ -68,9 +68,9 @@ def test_full_width_digits_are_the_same_number() -> None:
     assert parse_id_number("１１０１０５１９４９１２３１００２ｘ").value == "11010519491231002X"
 
 
-@pytest.mark.parametrize("raw", ["१३९१२३४५६७८", "١٣٩١٢٣٤٥٦٧٨"])
-def test_digits_of_other_scripts_are_refused(raw: str) -> None:
+def test_digits_of_other_scripts_are_refused() -> None:
+    arabic_indic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
     with pytest.raises(InvalidIdentity):
-        normalize_phone(raw)
+        parse_id_number("11010519491231002X".translate(arabic_indic))
     with pytest.raises(InvalidIdentity):
-        parse_id_number(raw * 2)
+        normalize_phone("1" + "3912345678".translate(arabic_indic))
