@@ -53,7 +53,9 @@ class SmsOut(BaseModel):
 
 @router.get("/sms-outbox", response_model=list[SmsOut])
 async def sms_outbox(
-    backend: BackendDep, phone: Annotated[str | None, Query(max_length=11)] = None, limit: int = 50
+    backend: BackendDep,
+    phone: Annotated[str | None, Query(max_length=11)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[SmsOut]:
     """The newest messages first."""
     async with backend.sessions() as session:

@@ -31,6 +31,17 @@ FIELD_LABELS = {
     "employer": "工作单位",
     "education": "学历",
     "file": "文件",
+    "cycle_year": "培训年度",
+    "year": "年度",
+    "certificate_number": "证书编号",
+    "package_code": "课程包",
+    "position": "岗位",
+    "seq": "课程序号",
+    "limit": "条数",
+    "sender": "发送人",
+    "message": "消息",
+    "metadata": "附加信息",
+    "attachment": "附件",
 }
 
 

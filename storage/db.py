@@ -17,7 +17,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; for SQLite the file's folder is created and foreign keys are enforced."""
+    """An async engine; for SQLite the file's folder is created and foreign keys are enforced.
+
+    Statement parameters are kept out of error messages: they hold ID numbers and phones, and
+    errors end up in logs."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
