@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from services.settings import Settings
 
 
 def serve(
@@ -17,10 +22,10 @@ def serve(
     from services.logging import configure_logging
     from services.settings import get_settings
 
-    settings = get_settings()
+    base = f"http://{host}:{port}"
+    settings = server_settings(get_settings(), base)
     configure_logging(settings.env)
     assistant = AssistantSettings()
-    base = f"http://{host}:{port}"
     dialogue = f"外部 Rasa external Rasa: {assistant.rasa_url}" if assistant.rasa_url else "内置 embedded"
     typer.echo(
         "建培助手已启动 / jianpei is up:\n"
@@ -31,3 +36,11 @@ def serve(
         f"  对话引擎 dialogue: {dialogue}"
     )
     uvicorn.run(create_assistant_app(), host=host, port=port, log_level="warning")
+
+
+def server_settings(settings: Settings, base: str) -> Settings:
+    """Links handed out in chat (player, PDFs) point at this server unless JIANPEI_PUBLIC_URL says
+    otherwise (a proxy in front, say)."""
+    if "public_url" not in settings.model_fields_set:
+        settings.public_url = base
+    return settings
