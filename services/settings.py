@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     sms_code_ttl_seconds: int = 300
     sms_code_max_attempts: int = 5
     sms_resend_seconds: int = 60
+    sms_daily_codes_per_phone: int = 10
 
     # photos kept by the management system before the photo checks land
     registry_photo_max_bytes: int = 80 * 1024

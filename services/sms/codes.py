@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import AppError
+from services.errors import HELPLINE, AppError
 from services.settings import Settings
 from services.sms.gateway import SmsGateway
 from storage.models import SmsCode
@@ -55,6 +55,7 @@ class CodePolicy:
     ttl: timedelta
     max_attempts: int
     resend_after: timedelta
+    daily_per_phone: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CodePolicy:
@@ -62,6 +63,7 @@ class CodePolicy:
             ttl=timedelta(seconds=settings.sms_code_ttl_seconds),
             max_attempts=settings.sms_code_max_attempts,
             resend_after=timedelta(seconds=settings.sms_resend_seconds),
+            daily_per_phone=settings.sms_daily_codes_per_phone,
         )
 
 
@@ -94,6 +96,18 @@ async def send_code(
     if previous is not None and now < previous.created_at + policy.resend_after:
         wait = math.ceil((previous.created_at + policy.resend_after - now).total_seconds())
         raise AppError(429, "sms_too_soon", f"验证码刚发过，请{wait}秒后再获取")
+    # The 60-second wait alone still lets anyone text a stranger's phone all day.
+    sent_today = await session.scalar(
+        select(func.count())
+        .select_from(SmsCode)
+        .where(SmsCode.phone == phone, SmsCode.created_at > now - timedelta(days=1))
+    )
+    if (sent_today or 0) >= policy.daily_per_phone:
+        raise AppError(
+            429,
+            "sms_daily_limit",
+            f"这个手机号今天获取验证码的次数太多了，请明天再试，或拨打客服电话 {HELPLINE}",
+        )
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         SmsCode(
