@@ -26,6 +26,9 @@ FALLBACK_THRESHOLD = 0.45
 MAX_ACTIONS_PER_TURN = 12
 # Inside a form these are answers to the form's question, never a change of subject.
 NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "goodbye"})
+# Slots that hold an answer awaited at one step only, and the intents that answer it. Any other
+# message leaves the step, so the slot is forgotten: a stale 确认提交 tap never submits a photo.
+STEP_SLOTS: dict[str, frozenset[str]] = {"photo_check": frozenset({"confirm_photo", "affirm"})}
 APOLOGY = "抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 4009999355。"
 
 
@@ -44,6 +47,9 @@ class Dialogue:
         """Run the actions for the latest user message; returns the messages for the user."""
         messages: list[dict[str, Any]] = []
         self._budget = MAX_ACTIONS_PER_TURN
+        for slot, answers in STEP_SLOTS.items():
+            if tracker.slots.get(slot) is not None and tracker.intent not in answers:
+                tracker.add(slot_event(slot, None, ts=self.now()))
         for name, value in extract(self.domain, tracker, in_form=False).items():
             if tracker.slots.get(name) != value and not (
                 tracker.active_loop and name in self.domain.forms.get(tracker.active_loop, [])

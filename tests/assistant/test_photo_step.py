@@ -1,0 +1,59 @@
+"""A checked photo waits for 确认提交 at the warning only: leaving that step, or a new session,
+forgets it, so a stale tap can never submit the photo that cannot be changed."""
+
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import func, select
+
+from services.context import Backend
+from services.registry.demo import load_demo_data
+from storage.models import Photo
+from tests.assistant.conftest import Chat
+from tests.assistant.stories import bind_demo_trainee, photo
+from tests.conftest import FakeClock
+
+NOTHING_PENDING = "还没有要提交的照片"
+
+
+async def _photos(backend: Backend) -> int:
+    async with backend.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Photo)) or 0)
+
+
+async def _checked_photo(chat: Chat, backend: Backend, clock: FakeClock) -> None:
+    await load_demo_data(backend)
+    await bind_demo_trainee(chat.http, backend, chat.conversation_id)
+    content = base64.b64encode(photo("ok.jpg")).decode()
+    assert "一经上传不可修改" in await chat.text(
+        "", attachment={"filename": "me.jpg", "content_base64": content}
+    )
+    clock.advance(seconds=5)
+
+
+async def test_confirm_after_another_flow_submits_nothing(
+    chat: Chat, backend: Backend, clock: FakeClock
+) -> None:
+    await _checked_photo(chat, backend, clock)
+    await chat.say("/enroll_course")
+    clock.advance(seconds=5)
+    assert NOTHING_PENDING in await chat.text("/confirm_photo")
+    assert await _photos(backend) == 0
+
+
+async def test_confirm_in_a_new_session_submits_nothing(
+    chat: Chat, backend: Backend, clock: FakeClock
+) -> None:
+    await _checked_photo(chat, backend, clock)
+    clock.advance(minutes=61)
+    assert NOTHING_PENDING in await chat.text("/confirm_photo")
+    assert await _photos(backend) == 0
+
+
+async def test_confirm_right_after_the_warning_submits(
+    chat: Chat, backend: Backend, clock: FakeClock
+) -> None:
+    await _checked_photo(chat, backend, clock)
+    assert "照片已上传" in await chat.text("/confirm_photo")
+    assert await _photos(backend) == 1
