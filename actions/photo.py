@@ -11,6 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import pending_photo
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, say_error
 
@@ -59,12 +60,15 @@ class ValidatePhotoForm(FormValidationAction):
             )
         else:
             dispatcher.utter_message(text="照片检查合格。")
-        return {
-            "photo_check": {
-                "filename": "photo.jpg" if checked["changed"] else filename,
-                "content_base64": fixed,
-            }
-        }
+        key = pending_photo.keep(tracker.sender_id, base64.b64decode(fixed))
+        return {"photo_check": {"filename": "photo.jpg" if checked["changed"] else filename, "key": key}}
+
+
+def _nothing_pending(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(
+        text="还没有要提交的照片，请先发一张照片。",
+        buttons=[{"title": "上传照片", "payload": "/upload_photo"}],
+    )
 
 
 class ActionSubmitPhoto(Action):
@@ -77,15 +81,16 @@ class ActionSubmitPhoto(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         pending = tracker.get_slot("photo_check")
-        if not isinstance(pending, dict) or not pending.get("content_base64"):
-            dispatcher.utter_message(
-                text="还没有要提交的照片，请先发一张照片。",
-                buttons=[{"title": "上传照片", "payload": "/upload_photo"}],
-            )
+        key = str(pending.get("key") or "") if isinstance(pending, dict) else ""
+        if not key:
+            _nothing_pending(dispatcher)
             return []
         if not await bound_or_explain(tracker, dispatcher):
             return []
-        content = base64.b64decode(pending["content_base64"])
+        content = pending_photo.take(tracker.sender_id, key)
+        if content is None:
+            _nothing_pending(dispatcher)
+            return [SlotSet("photo_check", None)]
         try:
             message = await client().upload_registry_photo(
                 tracker.sender_id, content, str(pending["filename"])
@@ -106,5 +111,8 @@ class ActionDiscardPhoto(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        pending = tracker.get_slot("photo_check")
+        if isinstance(pending, dict) and pending.get("key"):
+            pending_photo.drop(tracker.sender_id, str(pending["key"]))
         dispatcher.utter_message(response="utter_photo_not_submitted")
         return [SlotSet("photo_check", None)]

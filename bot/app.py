@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 import actions.client
+import actions.pending_photo
 from bot.channels.remote import RemoteRasa
 from bot.channels.rest import Handler, rest_router
 from bot.channels.web import web_router
@@ -64,6 +65,7 @@ def create_assistant_app(
         handler = remote.handle
     else:
         actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
+        actions.pending_photo.configure(backend.settings.data_dir / "pending_photos")
         handler = build_assistant(backend, settings, interpreter).handle
 
     @asynccontextmanager

@@ -36,7 +36,11 @@ def _lock_key(sender_id: str) -> int:
 
 
 def _storable(event: dict[str, Any]) -> dict[str, Any]:
-    """Files travel in a user message's metadata; the tracker keeps only their name and size."""
+    """Chat history is kept for good, so photo bytes never go in: a user's file keeps only its name
+    and size, and a photo shown inline (a data URL) is left out of the bot event."""
+    data = event.get("data")
+    if isinstance(data, dict) and str(data.get("image") or "").startswith("data:"):
+        event = {**event, "data": {k: v for k, v in data.items() if k != "image"}}
     attachment = (event.get("metadata") or {}).get("attachment")
     if event.get("event") != "user" or not isinstance(attachment, dict):
         return event

@@ -4,17 +4,19 @@ forgets it, so a stale tap can never submit the photo that cannot be changed."""
 from __future__ import annotations
 
 import base64
+import re
 
 from sqlalchemy import func, select
 
 from services.context import Backend
 from services.registry.demo import load_demo_data
-from storage.models import Photo
+from storage.models import ConversationEvent, Photo
 from tests.assistant.conftest import Chat
 from tests.assistant.stories import bind_demo_trainee, photo
 from tests.conftest import FakeClock
 
 NOTHING_PENDING = "还没有要提交的照片"
+BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{200,}")  # far longer than any key or id in an event
 
 
 async def _photos(backend: Backend) -> int:
@@ -57,3 +59,25 @@ async def test_confirm_right_after_the_warning_submits(
     await _checked_photo(chat, backend, clock)
     assert "照片已上传" in await chat.text("/confirm_photo")
     assert await _photos(backend) == 1
+
+
+async def test_no_photo_bytes_in_stored_chat_history(chat: Chat, backend: Backend, clock: FakeClock) -> None:
+    """The mended photo is shown to the trainee and then submitted, yet no stored event holds it."""
+    await load_demo_data(backend)
+    await bind_demo_trainee(chat.http, backend, chat.conversation_id)
+    content = base64.b64encode(photo("big.jpg")).decode()
+    answers = await chat.say("", attachment={"filename": "big.jpg", "content_base64": content})
+    assert any(str(a.get("image", "")).startswith("data:image/jpeg;base64,") for a in answers)
+    clock.advance(seconds=5)
+    assert "照片已上传" in await chat.text("/confirm_photo")
+    assert not list((backend.settings.data_dir / "pending_photos").iterdir())  # submitted, then gone
+    async with backend.sessions() as session:
+        stored = (
+            await session.scalars(
+                select(ConversationEvent.data).where(ConversationEvent.sender_id == chat.conversation_id)
+            )
+        ).all()
+    assert stored
+    for data in stored:
+        assert "base64," not in data
+        assert not BASE64_RUN.search(data), data[:200]
