@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
@@ -18,11 +18,14 @@ from services.learning import accounts, assessment, enrolment, links, watching
 from services.learning.rules import Report, offered_cycles
 from services.learning.schemas import (
     AnswerIn,
+    CertificateNumber,
     CertificateOut,
     CodeRequest,
     CodeSent,
+    CourseSeq,
     Cycles,
     EnrolledCycle,
+    EnrolmentId,
     EnrolmentOut,
     EnrolRequest,
     HeartbeatIn,
@@ -35,6 +38,7 @@ from services.learning.schemas import (
     PasswordChange,
     PlayerLink,
     PlayerLinkIn,
+    QuestionIndex,
     QuestionOut,
     Registered,
     RegisterRequest,
@@ -164,7 +168,9 @@ async def cycles(backend: BackendDep) -> Cycles:
 
 
 @router.get("/packages", response_model=list[PackageOut])
-async def packages(certificate_number: str, backend: BackendDep, person_id: PersonId) -> list[PackageOut]:
+async def packages(
+    certificate_number: Annotated[CertificateNumber, Query()], backend: BackendDep, person_id: PersonId
+) -> list[PackageOut]:
     """The recommended course packages for one of the trainee's certificates."""
     async with backend.sessions() as session:
         account = await enrolment.account_of(session, person_id)
@@ -210,12 +216,14 @@ async def list_enrolments(backend: BackendDep, person_id: PersonId) -> list[Enro
 
 
 @router.get("/enrolments/{enrolment_id}", response_model=EnrolmentOut)
-async def read_enrolment(enrolment_id: int, backend: BackendDep, person_id: PersonId) -> EnrolmentOut:
+async def read_enrolment(enrolment_id: EnrolmentId, backend: BackendDep, person_id: PersonId) -> EnrolmentOut:
     return await enrolment_out(backend, person_id, enrolment_id)
 
 
 @router.post("/enrolments/{enrolment_id}/courses/{seq}/watch", status_code=201, response_model=WatchOut)
-async def start_watching(enrolment_id: int, seq: int, backend: BackendDep, person_id: PersonId) -> WatchOut:
+async def start_watching(
+    enrolment_id: EnrolmentId, seq: CourseSeq, backend: BackendDep, person_id: PersonId
+) -> WatchOut:
     """开始学习: open a session for one course; it resumes at the last credited position."""
     started = await watching.start_session(backend, person_id=person_id, enrolment_id=enrolment_id, seq=seq)
     return WatchOut(
@@ -284,20 +292,20 @@ def _paper_out(paper: assessment.Paper) -> PaperOut:
 
 
 @router.post("/enrolments/{enrolment_id}/assessment", status_code=201, response_model=PaperOut)
-async def start_assessment(enrolment_id: int, backend: BackendDep, person_id: PersonId) -> PaperOut:
+async def start_assessment(enrolment_id: EnrolmentId, backend: BackendDep, person_id: PersonId) -> PaperOut:
     """考核: draw a random paper (or get back the unfinished one)."""
     return _paper_out(await assessment.start_paper(backend, person_id=person_id, enrolment_id=enrolment_id))
 
 
 @router.get("/enrolments/{enrolment_id}/assessment", response_model=PaperOut)
-async def read_assessment(enrolment_id: int, backend: BackendDep, person_id: PersonId) -> PaperOut:
+async def read_assessment(enrolment_id: EnrolmentId, backend: BackendDep, person_id: PersonId) -> PaperOut:
     """The latest paper; `next_index` is the first unanswered question."""
     return _paper_out(await assessment.current_paper(backend, person_id=person_id, enrolment_id=enrolment_id))
 
 
 @router.put("/enrolments/{enrolment_id}/assessment/answers/{index}", response_model=PaperOut)
 async def answer_question(
-    enrolment_id: int, index: int, body: AnswerIn, backend: BackendDep, person_id: PersonId
+    enrolment_id: EnrolmentId, index: QuestionIndex, body: AnswerIn, backend: BackendDep, person_id: PersonId
 ) -> PaperOut:
     paper = await assessment.answer(
         backend, person_id=person_id, enrolment_id=enrolment_id, index=index, raw_answer=body.answer
@@ -306,7 +314,7 @@ async def answer_question(
 
 
 @router.post("/enrolments/{enrolment_id}/assessment/submit", response_model=PaperOut)
-async def submit_assessment(enrolment_id: int, backend: BackendDep, person_id: PersonId) -> PaperOut:
+async def submit_assessment(enrolment_id: EnrolmentId, backend: BackendDep, person_id: PersonId) -> PaperOut:
     """交卷: scored at once; a pass completes the hours review when the courses are done."""
     return _paper_out(await assessment.submit(backend, person_id=person_id, enrolment_id=enrolment_id))
 

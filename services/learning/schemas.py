@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+# Ids and sequence numbers fit a 32-bit database integer; anything bigger would overflow the driver.
+MAX_ID = 2**31 - 1
+CERTIFICATE_NUMBER_LENGTH = 20
+
+
+def _whole_number(label: str) -> Callable[[object], int]:
+    """A check that turns bad input into a Chinese 422 before it can reach the database."""
+
+    def check(raw: object) -> int:
+        text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+        if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= MAX_ID):
+            raise ValueError(f"{label}不对，请检查后重试")
+        return int(text)
+
+    return check
+
+
+def _certificate_number(raw: object) -> str:
+    if not isinstance(raw, str) or len(raw.strip()) > CERTIFICATE_NUMBER_LENGTH:
+        raise ValueError(f"证书编号不对，最多{CERTIFICATE_NUMBER_LENGTH}位，请核对后重试")
+    return raw
+
+
+EnrolmentId = Annotated[int, BeforeValidator(_whole_number("课程订单编号"))]
+CourseSeq = Annotated[int, BeforeValidator(_whole_number("课程序号"))]
+QuestionIndex = Annotated[int, BeforeValidator(_whole_number("题号"))]
+CertificateNumber = Annotated[str, BeforeValidator(_certificate_number)]
 
 
 class CodeRequest(BaseModel):
@@ -84,7 +114,7 @@ class PackageOut(BaseModel):
 
 
 class EnrolRequest(BaseModel):
-    certificate_number: str = Field(max_length=20)
+    certificate_number: CertificateNumber
     cycle_year: int = Field(ge=1900, le=9999)
     package_code: str = Field(max_length=30)
 
@@ -175,7 +205,7 @@ class AnswerIn(BaseModel):
 
 
 class PlayerLinkIn(BaseModel):
-    enrolment_id: int
+    enrolment_id: EnrolmentId
 
 
 class PlayerLink(BaseModel):
