@@ -12,6 +12,7 @@ import structlog
 from bot.runtime.domain import REQUESTED_SLOT, Domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.forms import extract, is_custom
+from bot.runtime.logid import chat_tag
 from bot.runtime.responses import from_dispatcher, render
 from bot.runtime.rules import RuleBook
 from bot.runtime.tracker import DialogueTracker, action_event, bot_event, loop_event, slot_event
@@ -126,7 +127,7 @@ class Dialogue:
     async def _run_action(self, name: str, tracker: DialogueTracker, messages: list[dict[str, Any]]) -> None:
         self._budget -= 1
         if self._budget < 0:
-            log.warning("action_budget_exhausted", sender=tracker.sender_id, action=name)
+            log.warning("action_budget_exhausted", chat=chat_tag(tracker.sender_id), action=name)
             return
         if self.domain.is_form(name):
             await self._run_form(name, tracker, messages, activation=tracker.active_loop != name)
@@ -145,7 +146,7 @@ class Dialogue:
         try:
             result = await self.runner.run(name, tracker)
         except Exception:
-            log.exception("action_failed", action=name, sender=tracker.sender_id)
+            log.exception("action_failed", action=name, chat=chat_tag(tracker.sender_id))
             self._say([{"text": APOLOGY}], None, tracker, messages)
             if tracker.active_loop:
                 tracker.add(loop_event(None, ts=self.now()))
@@ -211,7 +212,7 @@ class Dialogue:
             try:
                 result = await self.runner.run(validator, tracker)
             except Exception:
-                log.exception("validation_failed", form=form, sender=tracker.sender_id)
+                log.exception("validation_failed", form=form, chat=chat_tag(tracker.sender_id))
                 self._say([{"text": APOLOGY}], None, tracker, messages)
                 tracker.add(loop_event(None, ts=self.now()))
                 tracker.add(slot_event(REQUESTED_SLOT, None, ts=self.now()))

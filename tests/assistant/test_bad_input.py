@@ -8,8 +8,11 @@ import base64
 import json
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from actions import pending_photo
+from bot.runtime.logid import chat_tag
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from storage.models import ChatBinding, ConversationEvent, Photo
@@ -102,3 +105,21 @@ async def test_a_rest_client_cannot_speak_for_another_channels_chat(
     await bind_demo_trainee(chat_http, backend, "telegram:42")
     impostor = Chat(chat_http, "telegram:42")
     assert "先绑定" in await impostor.text("/certificate_status")
+
+
+async def test_logs_name_a_chat_by_a_hash_never_its_id(
+    chat: Chat, backend: Backend, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The sender id is the chat's secret: a failing step is logged with a short hash of it."""
+    backend.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    blocked = backend.settings.data_dir / "blocked"
+    blocked.write_text("a file where the photo folder should be")
+    pending_photo.configure(blocked / "pending_photos")
+    await chat.say("/upload_photo")
+    content = base64.b64encode(photo("ok.jpg")).decode()
+    answer = await chat.text("", attachment={"filename": "me.jpg", "content_base64": content})
+    assert "4009999355" in answer  # the apology, not a crash
+    logged = capfd.readouterr()
+    line = next(line for line in (logged.out + logged.err).splitlines() if "validation_failed" in line)
+    assert chat_tag(chat.conversation_id) in line
+    assert chat.sender not in line

@@ -5,6 +5,7 @@ e-certificate PDF behind its 点击下载 link."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -150,3 +151,30 @@ async def test_web_chat_on_a_phone(served: str, backend: Backend, tmp_path: Path
     async with backend.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ChatBinding)) == 1
         assert await session.scalar(select(func.count()).select_from(Photo)) == 1
+
+
+async def test_sender_id_is_128_random_bits_without_random_uuid(served: str) -> None:
+    """A page opened by LAN address over plain HTTP has no crypto.randomUUID; the chat's id (its
+    secret) must still be 128 random bits, never Math.random digits."""
+
+    def sender_ids() -> list[str]:
+        ids = []
+        for _ in range(2):
+            browser = phone_browser()
+            try:
+                browser.execute_cdp_cmd(
+                    "Page.addScriptToEvaluateOnNewDocument",
+                    {"source": "delete Crypto.prototype.randomUUID;"},
+                )
+                browser.get(f"{served}/")
+                Page(browser).wait_for("建培助手")  # the chat works with the new id
+                assert browser.execute_script("return typeof crypto.randomUUID") == "undefined"
+                ids.append(str(browser.execute_script("return localStorage.getItem('jianpei-sender')")))
+            finally:
+                browser.quit()
+        return ids
+
+    first, second = await asyncio.to_thread(sender_ids)
+    for sender in (first, second):
+        assert re.fullmatch(r"web-[0-9a-f]{32}", sender), sender
+    assert first != second
