@@ -91,12 +91,12 @@ async def test_turns_of_one_sender_never_interleave(
 
 
 async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> None:
-    assert "已为您转人工" in await chat.text("人工")
+    assert "已记下您找人工客服的请求" in await chat.text("人工")
     async with backend.sessions() as session:
         conversation = await session.get(Conversation, chat.conversation_id)
     assert conversation is not None and conversation.status == "waiting_for_staff"
     assert conversation.handoff_requested_at is not None
-    assert "请耐心等一下" in await chat.text("在吗")
+    assert "请求已记下" in await chat.text("在吗")
     await chat.say("/menu")
     async with backend.sessions() as session:
         conversation = await session.get(Conversation, chat.conversation_id)
