@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 
 from services.identity import id_check_char
 
 _sequence = itertools.count(101)
 
 
-def make_id_number(birth: str = "19800101", area: str = "220102") -> str:
-    first17 = f"{area}{birth}{next(_sequence) % 1000:03d}"
+def make_id_number(birth: str | None = None, area: str = "220102") -> str:
+    """Unique for the whole run: after 1,000 sequence numbers the birth date moves on a day."""
+    number = next(_sequence)
+    born = birth or (date(1980, 1, 1) + timedelta(days=number // 1000)).strftime("%Y%m%d")
+    first17 = f"{area}{born}{number % 1000:03d}"
     return first17 + id_check_char(first17)
 
 
