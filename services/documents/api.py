@@ -27,7 +27,6 @@ from services.documents.schemas import ECertificateOut, ProofOut, RevocationIn, 
 from services.documents.verification import STATUS_WORDS, look_up, not_found_page, page
 from services.errors import AppError
 from services.learning.accounts import SYSTEM as LEARNING
-from services.learning.schemas import CertificateNumber
 from services.registry.accounts import SYSTEM as REGISTRY
 from services.security import authenticated_person, require_admin
 from storage.models.documents import DocumentStatus, ECertificate, TrainingProof
@@ -37,6 +36,8 @@ PROOF = "proof"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 BackendDep = Annotated[Backend, Depends(get_backend)]
+# Plain strings: an unknown or malformed number is simply not found, with a Chinese message.
+CertificateNumber = str
 
 
 async def registry_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
