@@ -7,7 +7,7 @@ messages are plain Chinese and say what to do next.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Code = Literal[
     "unreadable",
@@ -28,24 +28,8 @@ Code = Literal[
     "exposure",
 ]
 
-CODES: tuple[Code, ...] = (
-    "unreadable",
-    "format",
-    "file_size",
-    "resolution",
-    "orientation",
-    "aspect",
-    "no_face",
-    "multiple_faces",
-    "face_incomplete",
-    "face_occluded",
-    "face_size",
-    "head_tilt",
-    "background",
-    "grayscale",
-    "blurry",
-    "exposure",
-)
+# Every code, in the order problems are reported.
+CODES: tuple[Code, ...] = get_args(Code)
 
 MAX_BYTES = 30_000
 TARGET_WIDTH = 295
