@@ -72,6 +72,11 @@ class ActionRegister(Action):
                     text="如果是您本人注册过，点“绑定已有账号”就行。",
                     buttons=[{"title": "绑定已有账号", "payload": "/bind_account"}],
                 )
+            else:
+                dispatcher.utter_message(
+                    text="填的内容已清空，改好后点“重新注册”再来一遍。",
+                    buttons=[{"title": "重新注册", "payload": "/register"}],
+                )
             return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), SlotSet("reg_phone", None)]
         dispatcher.utter_message(text="管理系统账号注册成功：账号是身份证号，初始密码是手机号。")
         return await start_learning_signup(dispatcher, str(phone))
