@@ -33,7 +33,8 @@ class ValidatePhotoForm(FormValidationAction):
     ) -> dict[str, Any]:
         attachment = _attachment(tracker)
         if attachment is None:
-            dispatcher.utter_message(text="这一步请直接发一张照片。不想传了就说“取消”。")
+            if tracker.get_slot("requested_slot") == "photo_check":  # not when the form starts: it asks
+                dispatcher.utter_message(text="这一步请直接发一张照片。不想传了就说“取消”。")
             return {}
         try:
             content = base64.b64decode(str(attachment.get("content_base64") or ""), validate=True)

@@ -81,3 +81,11 @@ async def test_no_photo_bytes_in_stored_chat_history(chat: Chat, backend: Backen
     for data in stored:
         assert "base64," not in data
         assert not BASE64_RUN.search(data), data[:200]
+
+
+async def test_upload_photo_asks_for_the_photo_once(chat: Chat) -> None:
+    answers = [a.get("text", "") for a in await chat.say("/upload_photo")]
+    assert sum("发一张照片" in text for text in answers) == 1, answers
+    assert any("照片要求" in text for text in answers)
+    nudge = await chat.text("好的")  # text instead of a photo: told once more, once
+    assert nudge.count("发一张照片") == 1
