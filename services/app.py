@@ -15,7 +15,6 @@ from services.documents.api import router as documents_router
 from services.errors import install_error_handlers
 from services.learning import router as learning_router
 from services.limits import BodySizeLimit
-from services.photos.api import router as photos_router
 from services.registry.api import router as registry_router
 from services.settings import Settings, get_settings
 from services.sms.api import router as sms_router
@@ -78,7 +77,6 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(documents_router)
     app.include_router(learning_router)
-    app.include_router(photos_router)
 
     @app.get("/health", response_model=Health, tags=["health"])
     async def health() -> Health:
