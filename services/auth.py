@@ -82,7 +82,11 @@ async def close_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(AuthToken).where(AuthToken.token_hash == _digest(token)))
 
 
-async def close_all_sessions(session: AsyncSession, *, system: str, person_id: int) -> None:
-    await session.execute(
-        delete(AuthToken).where(AuthToken.system == system, AuthToken.person_id == person_id)
-    )
+async def close_all_sessions(
+    session: AsyncSession, *, system: str, person_id: int, except_token: str | None = None
+) -> None:
+    """End the person's logins of one system, all but `except_token` (the caller's own, when given)."""
+    query = delete(AuthToken).where(AuthToken.system == system, AuthToken.person_id == person_id)
+    if except_token is not None:
+        query = query.where(AuthToken.token_hash != _digest(except_token))
+    await session.execute(query)

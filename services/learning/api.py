@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from services.auth import close_session, open_session
+from services.auth import close_all_sessions, close_session, open_session
 from services.context import Backend, get_backend
 from services.learning import accounts, assessment, enrolment, links, watching
 from services.learning.rules import Report, offered_cycles
@@ -108,7 +108,13 @@ async def logout(
 
 
 @router.put("/password", status_code=204)
-async def change_password(body: PasswordChange, backend: BackendDep, person_id: PersonId) -> Response:
+async def change_password(
+    body: PasswordChange,
+    backend: BackendDep,
+    person_id: PersonId,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A new password; every other login of this system ends, the one that changed it stays."""
     async with backend.transaction() as session:
         account = await enrolment.account_of(session, person_id)
         person = await session.get(Person, person_id)
@@ -119,6 +125,9 @@ async def change_password(body: PasswordChange, backend: BackendDep, person_id: 
             id_number=person.id_number,
             old_password=body.old_password,
             new_password=body.new_password,
+        )
+        await close_all_sessions(
+            session, system=accounts.SYSTEM, person_id=person_id, except_token=bearer(authorization)
         )
     return Response(status_code=204)
 

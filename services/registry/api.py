@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.auth import close_session
+from services.auth import close_all_sessions, close_session
 from services.context import Backend, get_backend
 from services.errors import AppError
 from services.registry import accounts, photo_slot
@@ -72,7 +72,13 @@ async def logout(
 
 
 @router.put("/password", status_code=204)
-async def change_password(body: PasswordChange, backend: BackendDep, person_id: PersonId) -> Response:
+async def change_password(
+    body: PasswordChange,
+    backend: BackendDep,
+    person_id: PersonId,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A new password; every other login of this system ends, the one that changed it stays."""
     async with backend.transaction() as session:
         account = await session.scalar(select(RegistryAccount).where(RegistryAccount.person_id == person_id))
         person = await session.get(Person, person_id)
@@ -84,6 +90,9 @@ async def change_password(body: PasswordChange, backend: BackendDep, person_id: 
             id_number=person.id_number,
             old_password=body.old_password,
             new_password=body.new_password,
+        )
+        await close_all_sessions(
+            session, system=accounts.SYSTEM, person_id=person_id, except_token=bearer(authorization)
         )
     return Response(status_code=204)
 
