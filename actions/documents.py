@@ -29,8 +29,15 @@ class ActionTrainingProof(Action):
         number = entity_value(tracker, "certificate_number")
         year = entity_value(tracker, "year")
         try:
+            if number is not None and not any(
+                c.certificate_number == str(number) for c in await backend.certificates(tracker.sender_id)
+            ):
+                dispatcher.utter_message(text="您名下没有这个证书编号。")
+                return []
             if number is None or year is None:
                 orders = [o for o in await backend.enrolments(tracker.sender_id) if o["assessment"]["passed"]]
+                if number is not None:
+                    orders = [o for o in orders if o["certificate_number"] == str(number)]
                 if not orders:
                     dispatcher.utter_message(
                         text="学时审核和考核都通过后才有学时证明。先学完课程、参加考核吧。"
