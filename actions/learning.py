@@ -63,8 +63,16 @@ class ActionEnrol(Action):
         try:
             if number is None:
                 return await self._certificates(dispatcher, tracker)
-            if year is None:
-                cycles = await backend.cycles()
+            # Payloads can be forged: the platform account and the certificate are checked before
+            # anything is offered, and only the offered cycles are accepted.
+            owned = await backend.learning_certificates(tracker.sender_id)
+            if not any(c["certificate_number"] == str(number) for c in owned):
+                dispatcher.utter_message(text="您名下没有这个证书编号。")
+                return []
+            cycles = await backend.cycles()
+            if year is None or year not in cycles["cycles"]:
+                if year is not None:
+                    dispatcher.utter_message(text="没有这个培训周期，请点下面的按钮选。")
                 dispatcher.utter_message(
                     text=f"选培训周期（一个自然年）。{cycles['message']}",
                     buttons=[
