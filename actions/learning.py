@@ -35,7 +35,10 @@ async def learning_signup_needed(dispatcher: CollectingDispatcher, tracker: Trac
     return events + await start_learning_signup(dispatcher, str(profile["phone"]))
 
 
-def _hours(package: dict[str, Any]) -> str:
+def _hours(package: dict[str, Any], *, general_exempt: bool) -> str:
+    """The hours this trainee would study: an exempt order has no general courses."""
+    if general_exempt:
+        return f"专业{package['professional_hours']:g}学时，通用课免学"
     return f"专业{package['professional_hours']:g}+通用{package['general_hours']:g}学时"
 
 
@@ -84,6 +87,8 @@ class ActionEnrol(Action):
                     ],
                 )
                 return []
+            # The backend's rule: from the second order of a year on, the general courses are exempt.
+            general_exempt = any(e["cycle_year"] == year for c in owned for e in c.get("enrolments") or [])
             packages = await backend.packages(tracker.sender_id, str(number))
             if package is None or not any(p["code"] == package for p in packages):
                 if not packages:
@@ -93,7 +98,7 @@ class ActionEnrol(Action):
                     text="选一个推荐课程包：",
                     buttons=[
                         {
-                            "title": f"{p['title']}（{_hours(p)}）",
+                            "title": f"{p['title']}（{_hours(p, general_exempt=general_exempt)}）",
                             "payload": payload(
                                 "enroll_course", certificate_number=number, year=year, package_code=p["code"]
                             ),
