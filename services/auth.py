@@ -1,13 +1,15 @@
-"""Passwords and login sessions shared by both systems.
+"""Passwords, logins and login sessions shared by both systems.
 
 Passwords are hashed with argon2 off the event loop (hashing is deliberately slow); a login hands out
 an opaque bearer token of which only the SHA-256 is stored, so a database leak reveals no session.
+Both systems count wrong passwords, lock the account and answer in the same words, from here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -17,8 +19,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import AppError
-from storage.models import AuthToken
+from services.errors import HELPLINE, AppError
+from storage.models import AuthToken, LearningAccount, RegistryAccount
+
+Account = LearningAccount | RegistryAccount
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): strong against offline guessing while a
 # 2-core server still verifies on the order of a hundred logins a second.
@@ -54,6 +58,55 @@ def check_new_password(new_password: str, *, phone: str, id_number: str) -> None
         raise AppError(422, "weak_password", "新密码要同时包含字母和数字")
     if phone in new_password or id_number[-8:] in new_password.upper():
         raise AppError(422, "weak_password", "新密码不能包含手机号或身份证号，请换一个别人猜不到的")
+
+
+async def check_login(
+    account: Account | None, password: str, *, now: datetime, max_failures: int, lockout_minutes: int
+) -> AppError | None:
+    """Check a login's password against the account, counting a wrong one on the account.
+
+    A locked account is refused at once (raised: nothing to count). Otherwise the error to report
+    is returned rather than raised, so the caller commits the counted failure first; None means the
+    password is right and the count starts over.
+    """
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        minutes = math.ceil((account.locked_until - now).total_seconds() / 60)
+        raise AppError(
+            423,
+            "account_locked",
+            f"密码输错次数太多，账号已锁定，请{minutes}分钟后再试，或拨打客服电话 {HELPLINE}",
+        )
+    if account is None:
+        await verify_password(None, password)
+        return AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
+    if await verify_password(account.password_hash, password):
+        account.failed_logins = 0
+        account.locked_until = None
+        return None
+    account.failed_logins += 1
+    left = max_failures - account.failed_logins
+    if left > 0:
+        return AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
+    account.failed_logins = 0
+    account.locked_until = now + timedelta(minutes=lockout_minutes)
+    return AppError(
+        423,
+        "account_locked",
+        f"密码输错次数太多，账号已锁定{lockout_minutes}分钟，请稍后再试，或拨打客服电话 {HELPLINE}",
+    )
+
+
+async def change_account_password(
+    account: Account, *, id_number: str, old_password: str, new_password: str
+) -> None:
+    """Replace the password once the old one is given; the new one must pass `check_new_password`."""
+    if not await verify_password(account.password_hash, old_password):
+        raise AppError(401, "bad_credentials", "原密码不对")
+    if new_password == old_password:
+        raise AppError(422, "weak_password", "新密码不能和原密码一样")
+    check_new_password(new_password, phone=account.phone, id_number=id_number)
+    account.password_hash = await hash_password(new_password)
+    account.must_change_password = False
 
 
 def _digest(token: str) -> str:

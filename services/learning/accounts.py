@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.auth import check_new_password, hash_password, open_session, verify_password
+from services.auth import check_login, hash_password, open_session
 from services.context import Backend
 from services.errors import HELPLINE, AppError
 from services.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
@@ -129,32 +129,20 @@ async def login(backend: Backend, *, login_name: str, password: str) -> tuple[st
     """A session token for the ID number and password, the account and how many certificates were pulled."""
     now = backend.now()
     settings = backend.settings
-    failure: AppError | None = None
     pulled = 0
     token = ""
     async with backend.transaction() as session:
         account = await session.scalar(
             select(LearningAccount).join(Person).where(Person.id_number == login_name.strip().upper())
         )
-        if account is not None and account.locked_until is not None and account.locked_until > now:
-            minutes = int((account.locked_until - now).total_seconds() // 60) + 1
-            raise AppError(423, "account_locked", f"密码输错次数太多，账号已锁定，请{minutes}分钟后再试")
-        if account is None:
-            await verify_password(None, password)
-            failure = AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
-        elif not await verify_password(account.password_hash, password):
-            account.failed_logins += 1
-            left = settings.max_login_failures - account.failed_logins
-            failure = AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
-            if left <= 0:
-                account.failed_logins = 0
-                account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                failure = AppError(
-                    423, "account_locked", f"密码输错次数太多，账号已锁定{settings.lockout_minutes}分钟"
-                )
-        else:
-            account.failed_logins = 0
-            account.locked_until = None
+        failure = await check_login(
+            account,
+            password,
+            now=now,
+            max_failures=settings.max_login_failures,
+            lockout_minutes=settings.lockout_minutes,
+        )
+        if failure is None and account is not None:
             pulled = await pull_certificates(session, account, now=now)
             token, _ = await open_session(
                 session,
@@ -168,15 +156,3 @@ async def login(backend: Backend, *, login_name: str, password: str) -> tuple[st
         raise failure
     assert account is not None
     return token, account, pulled
-
-
-async def change_password(
-    session: AsyncSession, account: LearningAccount, *, id_number: str, old_password: str, new_password: str
-) -> None:
-    if not await verify_password(account.password_hash, old_password):
-        raise AppError(401, "bad_credentials", "原密码不对")
-    if new_password == old_password:
-        raise AppError(422, "weak_password", "新密码不能和原密码一样")
-    check_new_password(new_password, phone=account.phone, id_number=id_number)
-    account.password_hash = await hash_password(new_password)
-    account.must_change_password = False

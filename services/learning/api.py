@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from services.auth import close_all_sessions, close_session, open_session
+from services.auth import change_account_password, close_all_sessions, close_session, open_session
 from services.context import Backend, get_backend
 from services.learning import accounts, assessment, enrolment, links, watching
 from services.learning.rules import Report, offered_cycles
@@ -119,8 +119,7 @@ async def change_password(
         account = await enrolment.account_of(session, person_id)
         person = await session.get(Person, person_id)
         assert person is not None
-        await accounts.change_password(
-            session,
+        await change_account_password(
             account,
             id_number=person.id_number,
             old_password=body.old_password,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.auth import close_all_sessions, close_session
+from services.auth import change_account_password, close_all_sessions, close_session
 from services.context import Backend, get_backend
 from services.errors import AppError
 from services.registry import accounts, photo_slot
@@ -84,8 +84,7 @@ async def change_password(
         person = await session.get(Person, person_id)
         if account is None or person is None:
             raise AppError(404, "not_found", "账号不存在")
-        await accounts.change_password(
-            session,
+        await change_account_password(
             account,
             id_number=person.id_number,
             old_password=body.old_password,
