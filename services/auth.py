@@ -116,6 +116,12 @@ def _digest(token: str) -> str:
 async def open_session(
     session: AsyncSession, *, system: str, person_id: int, now: datetime, lifetime: timedelta
 ) -> tuple[str, datetime]:
+    """A new login token; the person's expired ones of this system are cleared out on the way."""
+    await session.execute(
+        delete(AuthToken).where(
+            AuthToken.system == system, AuthToken.person_id == person_id, AuthToken.expires_at <= now
+        )
+    )
     token = secrets.token_urlsafe(32)
     expires_at = now + lifetime
     session.add(
