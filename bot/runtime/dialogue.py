@@ -27,9 +27,12 @@ FALLBACK_THRESHOLD = 0.45
 MAX_ACTIONS_PER_TURN = 12
 # Inside a form these are answers to the form's question, never a change of subject.
 NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "goodbye"})
-# Slots that hold an answer awaited at one step only, and the intents that answer it. Any other
-# message leaves the step, so the slot is forgotten: a stale 确认提交 tap never submits a photo.
-STEP_SLOTS: dict[str, frozenset[str]] = {"photo_check": frozenset({"confirm_photo", "affirm"})}
+# Slots that hold an answer awaited at one step only, and the intents that answer it (a yes, or a
+# no that lets the step's own action clean up). Any other message leaves the step, so the slot is
+# forgotten: a stale 确认提交 tap never submits a photo.
+STEP_SLOTS: dict[str, frozenset[str]] = {
+    "photo_check": frozenset({"confirm_photo", "affirm", "deny", "cancel"})
+}
 APOLOGY = "抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 4009999355。"
 
 

@@ -89,3 +89,14 @@ async def test_upload_photo_asks_for_the_photo_once(chat: Chat) -> None:
     assert any("照片要求" in text for text in answers)
     nudge = await chat.text("好的")  # text instead of a photo: told once more, once
     assert nudge.count("发一张照片") == 1
+
+
+async def test_a_no_at_the_warning_deletes_the_checked_photo(
+    chat: Chat, backend: Backend, clock: FakeClock
+) -> None:
+    await _checked_photo(chat, backend, clock)
+    assert list((backend.settings.data_dir / "pending_photos").iterdir())
+    assert "没有提交" in await chat.text("/deny")
+    assert not list((backend.settings.data_dir / "pending_photos").iterdir())
+    clock.advance(seconds=5)
+    assert NOTHING_PENDING in await chat.text("/confirm_photo")
