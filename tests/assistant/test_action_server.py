@@ -57,12 +57,15 @@ async def action_server(backend: Backend, interpreter: Interpreter) -> AsyncIter
         url = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient() as probe:
-                for _attempt in range(300):
+                for _attempt in range(600):
                     try:
                         if (await probe.get(f"{url}/health")).status_code == 200:
                             break
                     except httpx.TransportError:
-                        await asyncio.sleep(0.1)  # the action server is still starting
+                        # Readiness poll: rasa_sdk logs "up and running" before it listens.
+                        await asyncio.sleep(0.1)
+                else:
+                    pytest.fail("the rasa_sdk action server did not start within a minute")
             yield url, backend_url
         finally:
             process.terminate()
