@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, entity_value, say_error
-from actions.learning import learning_signup_needed, payload
+from actions.learning import explain_platform_error, payload
 
 PROFESSIONAL = "专业人员"
 
@@ -65,10 +65,7 @@ class ActionTrainingProof(Action):
             dispatcher.utter_message(text="年度不对，请点按钮选择。")
             return []
         except BackendError as error:
-            if error.code == "no_account":
-                return await learning_signup_needed(dispatcher, tracker)
-            say_error(dispatcher, error)
-            return []
+            return await explain_platform_error(dispatcher, tracker, error)
         dispatcher.utter_message(text=f"{proof['message']}\n{proof['download_url']}")
         return []
 

@@ -35,6 +35,16 @@ async def learning_signup_needed(dispatcher: CollectingDispatcher, tracker: Trac
     return events + await start_learning_signup(dispatcher, str(profile["phone"]))
 
 
+async def explain_platform_error(
+    dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError
+) -> list[EventType]:
+    """A trainee without a platform account is taken to register it; any other error is said as is."""
+    if error.code == "no_account":
+        return await learning_signup_needed(dispatcher, tracker)
+    say_error(dispatcher, error)
+    return []
+
+
 def _hours(package: dict[str, Any], *, general_exempt: bool) -> str:
     """The hours this trainee would study: an exempt order has no general courses."""
     if general_exempt:
@@ -128,10 +138,7 @@ class ActionEnrol(Action):
                 return []
             order = await backend.enrol(tracker.sender_id, str(number), year, str(package))
         except BackendError as error:
-            if error.code == "no_account":
-                return await learning_signup_needed(dispatcher, tracker)
-            say_error(dispatcher, error)
-            return []
+            return await explain_platform_error(dispatcher, tracker, error)
         lines = [f"报名成功，课程订单号 {order['order_number']}，共 {order['total_hours']:g} 学时。"]
         if order["general_exempt"]:
             lines.append("同一年您从第二个岗位起通用课免学，这个订单只有专业课。")
@@ -204,10 +211,7 @@ class ActionLearningStart(Action):
                 return []
             url = await client().player_link(tracker.sender_id, chosen["id"])
         except BackendError as error:
-            if error.code == "no_account":
-                return await learning_signup_needed(dispatcher, tracker)
-            say_error(dispatcher, error)
-            return []
+            return await explain_platform_error(dispatcher, tracker, error)
         dispatcher.utter_message(
             text=f"{chosen['position']} {chosen['cycle_year']}年度的课程，点链接开始学习：\n{url}\n{NO_SKIP}",
         )
@@ -226,10 +230,7 @@ class ActionLearningProgress(Action):
         try:
             orders = await client().enrolments(tracker.sender_id)
         except BackendError as error:
-            if error.code == "no_account":
-                return await learning_signup_needed(dispatcher, tracker)
-            say_error(dispatcher, error)
-            return []
+            return await explain_platform_error(dispatcher, tracker, error)
         if not orders:
             dispatcher.utter_message(
                 text="您还没有报名。", buttons=[{"title": "报名学习", "payload": "/enroll_course"}]
@@ -288,10 +289,7 @@ class ActionAssessment(Action):
                 return []
             paper = await backend.start_paper(tracker.sender_id, ready[0]["id"])
         except BackendError as error:
-            if error.code == "no_account":
-                return await learning_signup_needed(dispatcher, tracker)
-            say_error(dispatcher, error)
-            return []
+            return await explain_platform_error(dispatcher, tracker, error)
         dispatcher.utter_message(
             text=f"考核开始，{paper['message']}。点选项作答，说“取消”可以先退出，下次接着答。"
         )
