@@ -56,10 +56,10 @@ async def test_a_turn_waits_while_another_process_holds_the_conversation(
     holding = await other.begin()
     await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(chat.conversation_id)})
     turn = asyncio.create_task(chat.text("/contact_support"))
-    for _attempt in range(3000):
+    # Each look at pg_locks awaits the database, which lets the turn run on until it queues for the lock.
+    for _attempt in range(20_000):
         if await waiting_for_advisory_lock(backend):
             break
-        await asyncio.sleep(0.01)  # let the turn reach the lock
     assert await waiting_for_advisory_lock(backend) == 1
     assert not turn.done()
     await holding.commit()
