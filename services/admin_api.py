@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from services.context import Backend, get_backend
+from services.context import BackendDep
 from services.errors import AppError
 from services.registry.certificate_import import UnreadableFile, import_certificates
 from services.registry.schemas import ImportErrorOut, ImportOut
@@ -16,8 +16,6 @@ from services.security import require_admin
 from services.sms.outbox import recent_messages
 
 router = APIRouter(prefix="/api/admin", tags=["管理员 admin"], dependencies=[Depends(require_admin)])
-
-BackendDep = Annotated[Backend, Depends(get_backend)]
 
 
 @router.post("/certificates/import", response_model=ImportOut)

@@ -28,6 +28,8 @@ Account = LearningAccount | RegistryAccount
 # 2-core server still verifies on the order of a hundred logins a second.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Both systems say this after registering, as the guide does.
+PASSWORD_ADVICE = "注册成功，用户名为身份证号，初始密码为手机号。为防止个人信息泄露，请尽快修改为高强度密码。"  # noqa: S105 - advice text, not a password
 _LETTER = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")
 

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.clock import Clock
@@ -36,3 +37,6 @@ class Backend:
 def get_backend(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
+
+
+BackendDep = Annotated[Backend, Depends(get_backend)]

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import HTMLResponse, Response
 
-from services.context import Backend, get_backend
+from services.context import Backend, BackendDep
 from services.documents import ecerts, proofs
 from services.documents.config import get_document_settings
 from services.documents.ecert_pdf import render_e_certificate
@@ -35,7 +35,6 @@ ECERT = "ecert"
 PROOF = "proof"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
-BackendDep = Annotated[Backend, Depends(get_backend)]
 # Plain strings: an unknown or malformed number is simply not found, with a Chinese message.
 CertificateNumber = str
 

@@ -12,8 +12,14 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from services.auth import change_account_password, close_all_sessions, close_session, open_session
-from services.context import Backend, get_backend
+from services.auth import (
+    PASSWORD_ADVICE,
+    change_account_password,
+    close_all_sessions,
+    close_session,
+    open_session,
+)
+from services.context import BackendDep
 from services.learning import accounts, assessment, enrolment, links, watching
 from services.learning.rules import Report, offered_cycles
 from services.learning.schemas import (
@@ -52,10 +58,6 @@ from storage.models import Enrolment, Person
 from storage.models.learning import CourseKind
 
 router = APIRouter(prefix="/api/learning", tags=["继续教育平台 learning"])
-
-BackendDep = Annotated[Backend, Depends(get_backend)]
-
-PASSWORD_ADVICE = "注册成功，用户名为身份证号，初始密码为手机号。为防止个人信息泄露，请尽快修改为高强度密码。"  # noqa: S105 - advice text, not a password
 
 
 async def current_person_id(

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.auth import change_account_password, close_all_sessions, close_session
-from services.context import Backend, get_backend
+from services.auth import PASSWORD_ADVICE, change_account_password, close_all_sessions, close_session
+from services.context import Backend, BackendDep
 from services.errors import AppError
 from services.registry import accounts, photo_slot
 from services.registry.schemas import (
@@ -30,10 +30,6 @@ from services.security import authenticated_person, bearer
 from storage.models import Certificate, HoursRecord, Person, RegistryAccount
 
 router = APIRouter(prefix="/api/registry", tags=["管理系统 registry"])
-
-BackendDep = Annotated[Backend, Depends(get_backend)]
-
-PASSWORD_ADVICE = "注册成功，用户名为身份证号，初始密码为手机号。为防止个人信息泄露，请尽快修改为高强度密码。"  # noqa: S105 - advice text, not a password
 
 
 async def current_person_id(
