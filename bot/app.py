@@ -11,8 +11,10 @@ from fastapi import FastAPI
 
 import actions.client
 import actions.pending_photo
+from bot.channels.mailbox import Mailbox
+from bot.channels.outbound import Outbound
 from bot.channels.remote import RemoteRasa
-from bot.channels.rest import Handler, rest_router
+from bot.channels.rest import Handler, Transcript, rest_router
 from bot.channels.web import web_router
 from bot.chat_api import router as chat_api_router
 from bot.runtime.assistant import Assistant
@@ -44,6 +46,10 @@ def build_assistant(
     )
 
 
+async def _no_transcript(_sender_id: str, _limit: int) -> None:
+    return None
+
+
 def create_assistant_app(
     backend: Backend | None = None,
     settings: AssistantSettings | None = None,
@@ -61,12 +67,19 @@ def create_assistant_app(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
     handler: Handler
+    transcript: Transcript
     if remote is not None:
         handler = remote.handle
+        transcript = _no_transcript  # the external Rasa server keeps the conversation
     else:
         actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
         actions.pending_photo.configure(backend.settings.data_dir / "pending_photos")
-        handler = build_assistant(backend, settings, interpreter).handle
+        assistant = build_assistant(backend, settings, interpreter)
+        handler = assistant.handle
+        transcript = assistant.store.transcript
+    mailbox = Mailbox(backend.sessions, backend.now)
+    outbound = Outbound()
+    outbound.register(mailbox)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -81,11 +94,12 @@ def create_assistant_app(
     )
     app.state.backend = backend
     app.state.handle = handler
+    app.state.outbound = outbound
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
     )
-    app.include_router(rest_router(handler))
+    app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())
     app.mount("/", backend_app)
     return app

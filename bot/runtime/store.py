@@ -161,6 +161,40 @@ class TrackerStore:
             await conn.execute(insert(ConversationEvent), rows)
         tracker.new_events = []
 
+    async def transcript(
+        self, sender_id: str, limit: int
+    ) -> list[tuple[datetime, str, dict[str, Any]]] | None:
+        """The chat's newest `limit` exchanges, oldest first, as (when, "user" | "bot", message) —
+        what a reloaded chat page shows. None for a chat never seen. Button payloads the user sent
+        are left out: the page shows the button's title when it is pressed, not its payload."""
+        async with self.sessions() as session:
+            if await session.get(Conversation, sender_id) is None:
+                return None
+            rows = await session.execute(
+                select(ConversationEvent.data, ConversationEvent.created_at)
+                .where(
+                    ConversationEvent.sender_id == sender_id,
+                    ConversationEvent.type_name.in_(("user", "bot")),
+                )
+                .order_by(ConversationEvent.id.desc())
+                .limit(limit)
+            )
+            found = rows.all()
+        lines: list[tuple[datetime, str, dict[str, Any]]] = []
+        for row in reversed(found):
+            event = json.loads(row.data)
+            if event.get("event") == "bot":
+                lines.append((row.created_at, "bot", {"text": event.get("text"), **event.get("data", {})}))
+                continue
+            text = str(event.get("text") or "")
+            attachment = (event.get("metadata") or {}).get("attachment")
+            if isinstance(attachment, dict):
+                name = attachment.get("filename") or ""
+                lines.append((row.created_at, "user", {"text": f"［照片］{name}"}))
+            elif text and not text.startswith("/"):
+                lines.append((row.created_at, "user", {"text": text}))
+        return lines
+
     async def set_status(self, sender_id: str, status: str, *, now: datetime, channel: str = "rest") -> None:
         """Mark who handles the chat: the assistant, or staff (a hand-off)."""
         async with self.sessions() as session, session.begin():

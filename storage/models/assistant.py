@@ -52,3 +52,18 @@ class ChatBinding(Base):
     sender_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatPush(Base):
+    """A message the assistant sent into a REST or web chat outside any turn (a notice, a staff
+    answer). Kept until read and after: the page shows it live, or on its next visit, in order."""
+
+    __tablename__ = "assistant_pushes"
+    __table_args__ = (Index("ix_assistant_pushes_sender", "sender_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    sender_id: Mapped[str] = mapped_column(String(200))
+    data: Mapped[str] = mapped_column(Text)  # one answer, shaped like a REST channel answer
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
