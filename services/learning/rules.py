@@ -2,8 +2,11 @@
 
 No database here, so every anti-cheating rule is visible in one place:
 - credit only what the wall clock allows: over the session, the time since it began (times the
-  test-only time scale) plus one small tolerance; per report, the time since the last report plus
-  one heartbeat interval of network jitter, and never more than two intervals (a forward seek);
+  test-only time scale) and not a fraction of a second more, so that the credit of a course never
+  exceeds the time its sessions lasted however often it is reopened; per report, the time since the
+  last accepted report plus one heartbeat interval of network jitter;
+- a jump of more than two intervals is a forward seek, unless at least that much time passed since
+  the last accepted report (reports lost in a network stall: the late one is not a seek);
 - no forward seek past the credited position, no rewind before the course is complete;
 - no playback rate above 1 (times the test-only time scale) until the whole order is complete;
 - reports in order: a sequence number already seen is a replay;
@@ -119,19 +122,25 @@ def judge(state: SessionState, report: Report, *, now: datetime, policy: Heartbe
         return REWIND
     gain = max(gain, 0.0)
     since_last = max((now - state.last_report_at).total_seconds(), 0.0)
-    # One late or lost heartbeat is forgiven; a larger jump can only be a seek.
-    if gain > 2 * policy.interval * policy.scale + policy.tolerance:
+    # One late or lost heartbeat is forgiven, and so is any number of them when the clock moved as
+    # far as the position; a larger jump can only be a seek.
+    if gain > max(2 * policy.interval, since_last) * policy.scale + policy.tolerance:
         return SEEK
     # A report may arrive late and the next one on time: one interval of jitter is forgiven here,
     # while the session as a whole must stay behind the wall clock (below).
     if gain > (since_last + policy.interval) * policy.scale + policy.tolerance:
         return TOO_FAST
-    since_start = max((now - state.started_at).total_seconds(), 0.0)
-    if state.credited_in_session + gain > since_start * policy.scale + policy.tolerance:
+    # No tolerance here: it would be granted again by every reopening of the course. The player
+    # starts playing only after the session has begun, so an honest position is never ahead.
+    allowed = max((now - state.started_at).total_seconds(), 0.0) * policy.scale - state.credited_in_session
+    if gain > allowed:
         return TOO_FAST
     position = state.credited + gain
-    completes = position >= state.duration - COMPLETION_SLACK_SECONDS
+    # The last fraction of a second is given to finish the course only when the clock allows it too.
+    completes = (
+        position >= state.duration - COMPLETION_SLACK_SECONDS and state.duration - state.credited <= allowed
+    )
     if completes:
-        gain += state.duration - position
+        gain = state.duration - state.credited
         position = float(state.duration)
     return Credit(position=position, gained=gain, completes=completes)
