@@ -93,11 +93,6 @@ class BackendClient:
         )
         return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
 
-    async def hand_off(self, sender_id: str) -> None:
-        await self._call(
-            "POST", "/api/assistant/handoffs", headers=self._service, json={"sender_id": sender_id}
-        )
-
     async def _as_person(self, sender_id: str, system: System = "registry") -> dict[str, str]:
         data = await self._call(
             "POST",

@@ -1,13 +1,12 @@
-"""Hand-off: the chat is marked as waiting for staff and the trainee is told so."""
+"""Hand-off: the chat is handed to staff with Rasa's own `pause` event (the runtime's hand-off keeps
+the status), and the trainee is told so."""
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-
-from actions.common import client
 
 
 class ActionHandoff(Action):
@@ -17,6 +16,5 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        await client().hand_off(tracker.sender_id)
         dispatcher.utter_message(response="utter_handoff")
-        return []
+        return [ConversationPaused()]

@@ -17,6 +17,7 @@ from bot.channels.remote import RemoteRasa
 from bot.channels.rest import Handler, Transcript, rest_router
 from bot.channels.web import web_router
 from bot.chat_api import router as chat_api_router
+from bot.handoff.status import ConversationStatus
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
 from bot.runtime.executor import ActionRunner
@@ -39,6 +40,7 @@ def build_assistant(
         domain=domain,
         rules=RuleBook(load_rules()),
         store=TrackerStore(backend.engine, backend.sessions, domain),
+        custody=ConversationStatus(backend.engine),
         runner=ActionRunner(domain),
         interpreter=interpreter or load_interpreter(backend.settings),
         clock=backend.now,

@@ -1,6 +1,6 @@
 """The backend's side of chats, called only by actions/: bind a chat to a person once an SMS code
-(or a fresh login of that person) proves it, hand a bound chat short-lived tokens of both systems,
-and mark a chat as waiting for staff. Every call needs the assistant's service key."""
+(or a fresh login of that person) proves it, hand a bound chat short-lived tokens of both systems.
+Every call needs the assistant's service key."""
 
 from __future__ import annotations
 
@@ -24,11 +24,10 @@ from services.learning.accounts import pull_certificates
 from services.photos import GUIDANCE, WHITE_ONLY, fix_photo_async
 from services.security import bearer
 from services.sms.codes import CodePolicy, Purpose, check_code, raise_for
-from storage.models import ChatBinding, Conversation, LearningAccount, Person, RegistryAccount
+from storage.models import ChatBinding, LearningAccount, Person, RegistryAccount
 
 router = APIRouter(prefix="/api/assistant", tags=["助手 assistant"], include_in_schema=True)
 TOKEN_LIFETIME = timedelta(minutes=10)
-WAITING_FOR_STAFF = "waiting_for_staff"
 
 
 def service_key(secret_key: str) -> str:
@@ -88,10 +87,6 @@ class PhotoChecked(BaseModel):
     )
     changed: bool
     guidance: str
-
-
-class HandoffRequest(BaseModel):
-    sender_id: str = Field(min_length=1, max_length=200)
 
 
 async def _person_by_code(backend: Backend, phone_raw: str, code: str) -> int:
@@ -192,30 +187,6 @@ async def token_for_chat(body: TokenRequest, backend: ServiceBackend) -> Token:
             lifetime=TOKEN_LIFETIME,
         )
     return Token(token=token)
-
-
-@router.post("/handoffs", status_code=202)
-async def hand_off(body: HandoffRequest, backend: ServiceBackend) -> dict[str, str]:
-    """Mark the chat as waiting for staff; the assistant answers only 'please wait' until it resumes."""
-    async with backend.transaction() as session:
-        conversation = await session.get(Conversation, body.sender_id)
-        now = backend.now()
-        if conversation is None:
-            session.add(
-                Conversation(
-                    sender_id=body.sender_id,
-                    channel="rest",
-                    status=WAITING_FOR_STAFF,
-                    session_no=0,
-                    last_event_at=now,
-                    created_at=now,
-                    handoff_requested_at=now,
-                )
-            )
-        else:
-            conversation.status = WAITING_FOR_STAFF
-            conversation.handoff_requested_at = now
-    return {"status": WAITING_FOR_STAFF}
 
 
 @router.post("/photo-checks", response_model=PhotoChecked)

@@ -7,14 +7,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.runtime.dialogue import Dialogue
 from bot.runtime.domain import REQUESTED_SLOT, Domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.responses import render
 from bot.runtime.rules import RuleBook
-from bot.runtime.store import BOT, WAITING_FOR_STAFF, TrackerStore
+from bot.runtime.store import TrackerStore
 from bot.runtime.tracker import (
     ACTION_LISTEN,
     ACTION_SESSION_START,
@@ -30,6 +32,7 @@ MAX_TEXT = 1000
 DOUBLE_TAP_SECONDS = 3.0
 RESUME_INTENT = "menu"
 PHOTO_INTENT = "send_photo"
+RESUMED = {"event": "resume"}
 
 
 @dataclass
@@ -42,6 +45,17 @@ class UserMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+class Custody(Protocol):
+    """Who has the chat (bot/handoff implements it): asked before a turn, told the turn's events
+    after, both inside the sender's lock."""
+
+    async def with_staff(self, sender_id: str, conn: AsyncConnection | None) -> bool: ...
+
+    async def record(
+        self, sender_id: str, events: list[dict[str, Any]], *, now: datetime, conn: AsyncConnection | None
+    ) -> None: ...
+
+
 class Assistant:
     def __init__(
         self,
@@ -49,6 +63,7 @@ class Assistant:
         domain: Domain,
         rules: RuleBook,
         store: TrackerStore,
+        custody: Custody,
         runner: ActionRunner,
         interpreter: Interpreter,
         clock: Callable[[], datetime],
@@ -56,6 +71,7 @@ class Assistant:
     ) -> None:
         self.domain = domain
         self.store = store
+        self.custody = custody
         self.interpreter = interpreter
         self.clock = clock
         self.dialogue = Dialogue(domain, rules, runner, self._ts)
@@ -69,10 +85,13 @@ class Assistant:
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
         """The answers to one message, each shaped like the Rasa REST channel's (minus recipient_id)."""
         async with self._turns, self.store.locked(message.sender_id) as conn:
-            tracker, status = await self.store.load(message.sender_id, conn)
+            tracker = await self.store.load(message.sender_id, conn)
+            waiting = await self.custody.with_staff(message.sender_id, conn)
             self._maybe_start_session(tracker)
-            answers = await self._turn(tracker, message, waiting=status == WAITING_FOR_STAFF)
+            answers = await self._turn(tracker, message, waiting=waiting)
+            events = list(tracker.new_events)
             await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
+            await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)
             return answers
 
     def _maybe_start_session(self, tracker: DialogueTracker) -> None:
@@ -144,7 +163,7 @@ class Assistant:
         if waiting:
             if tracker.intent != RESUME_INTENT:
                 return self._reply("utter_waiting_for_staff", tracker)
-            await self.store.set_status(message.sender_id, BOT, now=self.clock())
+            tracker.add({**RESUMED, "timestamp": self._ts()})
         return await self.dialogue.respond(tracker)
 
     def _double_tap(self, tracker: DialogueTracker, text: str) -> bool:

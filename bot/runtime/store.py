@@ -22,10 +22,6 @@ from bot.runtime.domain import Domain
 from bot.runtime.tracker import DialogueTracker
 from storage.models import Conversation, ConversationEvent
 
-WAITING_FOR_STAFF = "waiting_for_staff"
-BOT = "bot"
-
-
 # Shared by every store of the process, so two assistants on one database never interleave a turn.
 _LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
 _WAITERS: dict[tuple[str, str], int] = {}
@@ -95,15 +91,12 @@ class TrackerStore:
         async with self.engine.begin() as conn:
             yield conn
 
-    async def load(
-        self, sender_id: str, conn: AsyncConnection | None = None
-    ) -> tuple[DialogueTracker, str | None]:
-        """The tracker of the current session (older sessions stay stored but are not replayed), and
-        who handles the chat (None for a chat never seen)."""
+    async def load(self, sender_id: str, conn: AsyncConnection | None = None) -> DialogueTracker:
+        """The tracker of the current session (older sessions stay stored but are not replayed)."""
         async with self._connection(conn) as conn:
             row = (
                 await conn.execute(
-                    select(Conversation.status, Conversation.session_no).where(
+                    select(Conversation.session_no).where(
                         Conversation.sender_id == sender_id
                     )
                 )
@@ -121,7 +114,7 @@ class TrackerStore:
                 events = [json.loads(item) for item in data]
         tracker = DialogueTracker(sender_id=sender_id, domain=self.domain, events=events)
         tracker.session_no = row.session_no if row is not None else 0
-        return tracker, row.status if row is not None else None
+        return tracker
 
     async def save(
         self, tracker: DialogueTracker, *, channel: str, now: datetime, conn: AsyncConnection | None = None
@@ -152,7 +145,6 @@ class TrackerStore:
                     insert(Conversation).values(
                         sender_id=tracker.sender_id,
                         channel=channel,
-                        status=BOT,
                         session_no=tracker.session_no,
                         last_event_at=now,
                         created_at=now,
@@ -194,24 +186,3 @@ class TrackerStore:
             elif text and not text.startswith("/"):
                 lines.append((row.created_at, "user", {"text": text}))
         return lines
-
-    async def set_status(self, sender_id: str, status: str, *, now: datetime, channel: str = "rest") -> None:
-        """Mark who handles the chat: the assistant, or staff (a hand-off)."""
-        async with self.sessions() as session, session.begin():
-            conversation = await session.get(Conversation, sender_id)
-            if conversation is None:
-                session.add(
-                    Conversation(
-                        sender_id=sender_id,
-                        channel=channel,
-                        status=status,
-                        session_no=0,
-                        last_event_at=now,
-                        created_at=now,
-                        handoff_requested_at=now if status == WAITING_FOR_STAFF else None,
-                    )
-                )
-                return
-            conversation.status = status
-            if status == WAITING_FOR_STAFF:
-                conversation.handoff_requested_at = now

@@ -100,4 +100,13 @@ async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> Non
     await chat.say("/menu")
     async with backend.sessions() as session:
         conversation = await session.get(Conversation, chat.conversation_id)
+        kinds = list(
+            await session.scalars(
+                select(ConversationEvent.type_name)
+                .where(ConversationEvent.sender_id == chat.conversation_id)
+                .order_by(ConversationEvent.id)
+            )
+        )
     assert conversation is not None and conversation.status == "bot"
+    # the history says it the way Rasa does: the hand-off paused the chat, the menu resumed it
+    assert [k for k in kinds if k in ("pause", "resume")] == ["pause", "resume"]
