@@ -1,18 +1,26 @@
 """One error shape for the whole API: `{"error": {"code", "message"}}`, the message in plain Chinese.
 
-Errors a user can cause carry their own message; anything else is logged with context and
-answered with an apology and the helpline, never with a stack trace.
+Errors a user can cause carry their own message; anything else is logged as one line with an
+error id and answered with an apology, the helpline and that id, never with a stack trace. A
+database that cannot be reached is answered 503: the person may simply try again later.
 """
 
 from __future__ import annotations
 
+import errno
+import secrets
+import socket
+import traceback
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HELPLINE = "4009999355"
 
@@ -71,6 +79,8 @@ def _validation_message(exc: RequestValidationError) -> str:
         return "请求内容不是有效的 JSON"
     if kind == "missing":
         return f"缺少{label}"
+    if kind == "string_unicode":  # a lone surrogate: no text can hold it
+        return f"{label}里有无法识别的字符"
     if kind.startswith("string") or kind.endswith("_type"):
         return f"{label}的格式不对"
     if kind == "value_error":
@@ -88,6 +98,89 @@ _STATUS_MESSAGES = {
 }
 
 
+_PROJECT = Path(__file__).resolve().parents[1]
+_UNREACHABLE = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET}
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached (refused, gone, locked), not a bug.
+
+    The app talks to no other host by socket, so a connection error is the database's."""
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        return database_unreachable(exc.exceptions[0])
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, ConnectionError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _UNREACHABLE
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost line of the project's own code that the failure passed through."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [frame for frame in frames if frame.filename.startswith(str(_PROJECT))] or frames
+    if not ours:
+        return "?"
+    frame = ours[-1]
+    name = Path(frame.filename)
+    shown = name.relative_to(_PROJECT) if name.is_relative_to(_PROJECT) else name.name
+    return f"{shown}:{frame.lineno}"
+
+
+def _summary(exc: BaseException) -> str:
+    """Type and first line of the message, short: chained SQL errors run to kilobytes."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+class UnexpectedErrors:
+    """Answers any exception a route lets through, logs it as one line, and lets the connection live.
+
+    Starlette's own last resort re-raises to the server after answering, which logs the traceback
+    again and closes the keep-alive connection; this middleware sits inside it and ends the matter."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:  # the last resort: every failure is answered
+            response = _answer_failure(scope, exc)
+            if not started:
+                await response(scope, receive, send)
+
+
+def _answer_failure(scope: Scope, exc: Exception) -> JSONResponse:
+    error_id = secrets.token_hex(6)
+    route = getattr(scope.get("route"), "path", None) or scope.get("path", "")
+    context = {"error_id": error_id, "method": scope.get("method"), "path": route, "at": _where(exc)}
+    if database_unreachable(exc):
+        log.warning("database_unreachable", error=_summary(exc), **context)
+        message = f"系统暂时连不上数据库，请过几分钟再试（错误编号 {error_id}）"
+        return JSONResponse(
+            error_body("database_unavailable", message, error_id=error_id),
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
+    log.error("unexpected_error", error=_summary(exc), **context)
+    message = f"抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 {HELPLINE}（错误编号 {error_id}）"
+    return JSONResponse(error_body("internal_error", message, error_id=error_id), status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -102,8 +195,4 @@ def install_error_handlers(app: FastAPI) -> None:
         code, message = _STATUS_MESSAGES.get(exc.status_code, ("http_error", "请求没有成功"))
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected_error", path=request.url.path, method=request.method)
-        message = f"抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 {HELPLINE}"
-        return JSONResponse(error_body("internal_error", message), status_code=500)
+    app.add_middleware(UnexpectedErrors)

@@ -12,15 +12,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.channels.base import UserMessage, conversation_id
 from bot.channels.mailbox import Mailbox, stream_event
+from bot.channels.text import plain_sender, storable_message
 from bot.runtime.logid import chat_tag
 from rules.help import APOLOGY
 
@@ -29,6 +30,10 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[UserMessage], Awaitable[list[dict[str, Any]]]]
 Transcript = Callable[[str, int], Awaitable[list[tuple[datetime, str, dict[str, Any]]] | None]]
 HISTORY_LINES = 60
+
+
+# stored as "rest:<sender>" in 200 characters; NUL or a lone surrogate is refused, not stored
+Sender = Annotated[str, Field(min_length=1, max_length=190), AfterValidator(plain_sender)]
 
 
 class Attachment(BaseModel):
@@ -41,13 +46,14 @@ class Metadata(BaseModel, extra="allow"):
 
 
 class Incoming(BaseModel):
-    sender: str = Field(min_length=1, max_length=190)  # stored as "rest:<sender>" in 200 characters
-    message: str | None = ""  # length is judged by the assistant, which answers in words
+    sender: Sender
+    # length is judged by the assistant, which answers in words; unstorable characters are dropped
+    message: Annotated[str | None, AfterValidator(storable_message)] = ""
     metadata: Metadata | None = None
 
 
 class ChatRef(BaseModel):
-    sender: str = Field(min_length=1, max_length=190)
+    sender: Sender
 
 
 class StreamFrom(ChatRef):
