@@ -1,4 +1,8 @@
-"""Registering in the management system and binding this chat to the person, by an SMS code."""
+"""Registering in the management system and binding this chat to the person, by an SMS code.
+
+The ID number and phone are needed turns after they are typed, but slots end up in chat history, which
+must never hold them (together they log in): the slots hold their masks, and the values wait aside in
+`pending_details` until the chat is bound."""
 
 from __future__ import annotations
 
@@ -10,15 +14,52 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import pending_details
 from actions.client import BackendError
 from actions.common import client, say_error
-from services.identity import InvalidIdentity, mask_phone, normalize_phone, parse_id_number, validate_name
+from services.identity import (
+    InvalidIdentity,
+    mask_id_number,
+    mask_phone,
+    normalize_phone,
+    parse_id_number,
+    validate_name,
+)
 
 _CODE = re.compile(r"^\d{6}$")
+_MASKS = {"reg_id_number": mask_id_number, "reg_phone": mask_phone}
+_REG_SLOTS = ("reg_name", "reg_id_number", "reg_phone")
+EXPIRED = "填的内容已过期，请重新填写。"
+REGISTERED = "ok"  # reg_code once the account exists: the code itself is never kept
 
 
 def _text(value: Any) -> str:
     return str(value or "").strip()
+
+
+def _set_aside(tracker: Tracker, slot: str, value: str) -> dict[str, Any]:
+    """Keeps the value for a later turn and fills the slot with its mask."""
+    pending_details.keep(tracker.sender_id, slot, value)
+    return {slot: _MASKS[slot](value)}
+
+
+def _recalled(tracker: Tracker, slot: str, shown: Any = None) -> str | None:
+    """The value behind the slot's mask (or behind `shown`), while it is kept for this chat."""
+    shown = tracker.get_slot(slot) if shown is None else shown
+    value = pending_details.recall(tracker.sender_id, slot)
+    return value if value is not None and _MASKS[slot](value) == shown else None
+
+
+def set_aside_details(tracker: Tracker, name: str, id_number: str, phone: str) -> list[EventType]:
+    """The registration slots of a known person: the name as is, the ID number and phone set aside."""
+    kept = {"reg_name": name} | _set_aside(tracker, "reg_id_number", id_number)
+    kept |= _set_aside(tracker, "reg_phone", phone)
+    return [SlotSet(slot, value) for slot, value in kept.items()]
+
+
+def _cleared(tracker: Tracker, *slots: str) -> list[EventType]:
+    pending_details.forget(tracker.sender_id)
+    return [SlotSet(slot, None) for slot in slots]
 
 
 class ValidateRegistrationForm(FormValidationAction):
@@ -37,24 +78,91 @@ class ValidateRegistrationForm(FormValidationAction):
     def validate_reg_id_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        kept = _recalled(tracker, "reg_id_number", value)
         try:
-            return {"reg_id_number": parse_id_number(_text(value).replace(" ", "")).value}
+            id_number = kept or parse_id_number(_text(value).replace(" ", "")).value
         except InvalidIdentity as exc:
             dispatcher.utter_message(text=str(exc))
             return {"reg_id_number": None}
+        return _set_aside(tracker, "reg_id_number", id_number)
 
-    def validate_reg_phone(
+    async def validate_reg_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """The backend checks the details and texts the registration code to this phone; details
+        that cannot register end the form here, before anyone waits for a code."""
         try:
-            return {"reg_phone": normalize_phone(_text(value))}
+            phone = _recalled(tracker, "reg_phone", value) or normalize_phone(_text(value))
         except InvalidIdentity as exc:
             dispatcher.utter_message(text=str(exc))
             return {"reg_phone": None}
+        id_number = _recalled(tracker, "reg_id_number")
+        if id_number is None:
+            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
+            return _given_up(tracker)
+        try:
+            await client().send_registry_code(str(tracker.get_slot("reg_name")), id_number, phone)
+        except BackendError as error:
+            if error.code != "sms_too_soon":
+                _refused(dispatcher, error)
+                return _given_up(tracker)
+            dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
+            return _set_aside(tracker, "reg_phone", phone)
+        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
+        return _set_aside(tracker, "reg_phone", phone)
+
+    async def validate_reg_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Registers with the code: a wrong one is asked again, an expired one starts from the phone."""
+        code = re.sub(r"\s", "", _text(value))
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
+            return {"reg_code": None}
+        name = str(tracker.get_slot("reg_name"))
+        id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if id_number is None or phone is None:
+            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
+            return _given_up(tracker)
+        try:
+            await client().register(name, id_number, phone, code)
+        except BackendError as error:
+            if error.code == "sms_code_wrong":
+                say_error(dispatcher, error)
+                return {"reg_code": None}
+            if error.code in {"sms_code_expired", "sms_code_exhausted", "sms_code_missing"}:
+                say_error(dispatcher, error)
+                dispatcher.utter_message(text="请再输一遍手机号，重新发验证码。")
+                return {"reg_code": None, "reg_phone": None}
+            _refused(dispatcher, error)
+            return _given_up(tracker)
+        return {"reg_code": REGISTERED}
+
+
+def _refused(dispatcher: CollectingDispatcher, error: BackendError) -> None:
+    """Details that cannot register: an account already there can be bound, anything else retyped."""
+    say_error(dispatcher, error)
+    if error.status == 409:
+        dispatcher.utter_message(
+            text="如果是您本人注册过，点“绑定已有账号”就行。",
+            buttons=[{"title": "绑定已有账号", "payload": "/bind_account"}],
+        )
+    else:
+        dispatcher.utter_message(
+            text="填的内容已清空，改好后点“重新注册”再来一遍。",
+            buttons=[{"title": "重新注册", "payload": "/register"}],
+        )
+
+
+def _given_up(tracker: Tracker) -> dict[str, Any]:
+    """Ends the registration form (an empty `requested_slot`) with nothing kept."""
+    pending_details.forget(tracker.sender_id)
+    return {"requested_slot": None, "reg_code": None} | {slot: None for slot in _REG_SLOTS}
 
 
 class ActionRegister(Action):
-    """Creates the management-system account, then binds the chat through the SMS code."""
+    """After the form: the account exists (its code was right), so the platform's signup follows;
+    a form the validator ended has already said why."""
 
     def name(self) -> str:
         return "action_register"
@@ -62,27 +170,16 @@ class ActionRegister(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        name, id_number, phone = (tracker.get_slot(s) for s in ("reg_name", "reg_id_number", "reg_phone"))
-        try:
-            await client().register(str(name), str(id_number), str(phone))
-        except BackendError as error:
-            say_error(dispatcher, error)
-            if error.status == 409:
-                dispatcher.utter_message(
-                    text="如果是您本人注册过，点“绑定已有账号”就行。",
-                    buttons=[{"title": "绑定已有账号", "payload": "/bind_account"}],
-                )
-            else:
-                dispatcher.utter_message(
-                    text="填的内容已清空，改好后点“重新注册”再来一遍。",
-                    buttons=[{"title": "重新注册", "payload": "/register"}],
-                )
-            return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), SlotSet("reg_phone", None)]
+        phone = _recalled(tracker, "reg_phone")
+        if tracker.get_slot("reg_code") != REGISTERED or phone is None:
+            return []
         dispatcher.utter_message(text="管理系统账号注册成功：账号是身份证号，初始密码是手机号。")
-        return await start_learning_signup(dispatcher, str(phone))
+        return [SlotSet("reg_code", None), *await start_learning_signup(dispatcher, tracker, phone)]
 
 
-async def start_learning_signup(dispatcher: CollectingDispatcher, phone: str) -> list[EventType]:
+async def start_learning_signup(
+    dispatcher: CollectingDispatcher, tracker: Tracker, phone: str
+) -> list[EventType]:
     """Text the platform's registration code and ask for it; a phone already on the platform binds
     through the chat code instead."""
     try:
@@ -93,7 +190,7 @@ async def start_learning_signup(dispatcher: CollectingDispatcher, phone: str) ->
             return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), FollowupAction("binding_form")]
         if error.code != "sms_too_soon":
             say_error(dispatcher, error)
-            return [SlotSet("reg_name", None), SlotSet("reg_id_number", None), SlotSet("reg_phone", None)]
+            return _cleared(tracker, *_REG_SLOTS)
     return [FollowupAction("signup_form")]
 
 
@@ -111,9 +208,11 @@ class ValidateSignupForm(FormValidationAction):
         if not _CODE.match(code):
             dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
             return {"signup_code": None}
-        name, id_number, phone = (
-            str(tracker.get_slot(s)) for s in ("reg_name", "reg_id_number", "reg_phone")
-        )
+        name = str(tracker.get_slot("reg_name"))
+        id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if id_number is None or phone is None:
+            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "取消", "payload": "/cancel"}])
+            return {"signup_code": None}
         backend = client()
         try:
             await backend.register_learning(name, id_number, phone, code)
@@ -134,7 +233,7 @@ class ValidateBindingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            phone = normalize_phone(_text(value))
+            phone = _recalled(tracker, "reg_phone", value) or normalize_phone(_text(value))
         except InvalidIdentity as exc:
             dispatcher.utter_message(text=str(exc))
             return {"reg_phone": None}
@@ -145,9 +244,9 @@ class ValidateBindingForm(FormValidationAction):
                 say_error(dispatcher, error)
                 return {"reg_phone": None}
             dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
-            return {"reg_phone": phone}
+            return _set_aside(tracker, "reg_phone", phone)
         dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
-        return {"reg_phone": phone}
+        return _set_aside(tracker, "reg_phone", phone)
 
     async def validate_sms_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -156,10 +255,12 @@ class ValidateBindingForm(FormValidationAction):
         if not _CODE.match(code):
             dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
             return {"sms_code": None}
+        phone = _recalled(tracker, "reg_phone")
+        if phone is None:
+            dispatcher.utter_message(text=EXPIRED)
+            return {"sms_code": None, "reg_phone": None}
         try:
-            binding = await client().bind_with_code(
-                tracker.sender_id, str(tracker.get_slot("reg_phone")), code
-            )
+            binding = await client().bind_with_code(tracker.sender_id, phone, code)
         except BackendError as error:
             say_error(dispatcher, error)
             if error.code in {"sms_code_expired", "sms_code_exhausted", "sms_code_missing", "not_registered"}:
@@ -179,7 +280,4 @@ class ActionBind(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_bound")
         dispatcher.utter_message(response="utter_password_advice")
-        return [
-            SlotSet(slot, None)
-            for slot in ("sms_code", "signup_code", "reg_name", "reg_id_number", "reg_phone")
-        ]
+        return _cleared(tracker, "sms_code", "signup_code", "reg_code", *_REG_SLOTS)

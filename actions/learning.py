@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.accounts import start_learning_signup
+from actions.accounts import set_aside_details, start_learning_signup
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, entity_value, say_error
 
@@ -27,12 +27,10 @@ async def learning_signup_needed(dispatcher: CollectingDispatcher, tracker: Trac
     """A bound trainee without a platform account registers it here, with the platform's SMS code."""
     profile = await client().profile(tracker.sender_id)
     dispatcher.utter_message(text="您还没有注册继续教育平台，我帮您注册，需要一个短信验证码。")
-    events: list[EventType] = [
-        SlotSet("reg_name", profile["name"]),
-        SlotSet("reg_id_number", profile["id_number"]),
-        SlotSet("reg_phone", profile["phone"]),
-    ]
-    return events + await start_learning_signup(dispatcher, str(profile["phone"]))
+    events = set_aside_details(
+        tracker, str(profile["name"]), str(profile["id_number"]), str(profile["phone"])
+    )
+    return events + await start_learning_signup(dispatcher, tracker, str(profile["phone"]))
 
 
 async def explain_platform_error(

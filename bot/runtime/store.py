@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime.domain import Domain
+from bot.runtime.redaction import redacted
 from bot.runtime.tracker import DialogueTracker
 from storage.models import Conversation, ConversationEvent
 
@@ -119,7 +120,8 @@ class TrackerStore:
     async def save(
         self, tracker: DialogueTracker, *, channel: str, now: datetime, conn: AsyncConnection | None = None
     ) -> None:
-        """Append this turn's events in one statement; a turn that started a session numbers it anew."""
+        """Append this turn's events, credentials masked, in one statement; a turn that started a
+        session numbers it anew."""
         if not tracker.new_events:
             return
         if any(event.get("event") == "session_started" for event in tracker.new_events):
@@ -129,10 +131,10 @@ class TrackerStore:
                 "sender_id": tracker.sender_id,
                 "session_no": tracker.session_no,
                 "type_name": str(event.get("event")),
-                "data": json.dumps(_storable(event), ensure_ascii=False),
+                "data": json.dumps(event, ensure_ascii=False),
                 "created_at": now,
             }
-            for event in tracker.new_events
+            for event in redacted([_storable(event) for event in tracker.new_events])
         ]
         async with self._connection(conn) as conn:
             changed = await conn.execute(

@@ -1,0 +1,86 @@
+"""What chat history may keep of a turn. History is stored for good and shown again (the web chat's
+reload, staff), while an ID number with its phone logs in (the phone is the initial password) and an
+SMS code binds a chat, so none of them is ever stored in the clear: ID numbers and phones anywhere in
+an event are masked the way staff see them, and whatever the trainee typed into an ID, phone or code
+slot has its digits starred. The live tracker keeps the values for the turn that uses them; a value a
+later turn needs is the actions' to keep aside (the slots then hold its mask)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+# Entities that are secret wherever they appear, and slots a typed secret is filled into.
+SECRET_ENTITIES = frozenset({"id_number", "phone"})
+SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "sms_code", "signup_code"})
+MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
+_DIGIT = re.compile(r"[0-9\uff10-\uff19]")
+
+
+def mask_id_number(value: str) -> str:
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    return value[:3] + "****" + value[-4:]
+
+
+def _star(value: str) -> str:
+    return _DIGIT.sub("*", value)
+
+
+def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
+    """The turn's secrets as the trainee typed them: ID and phone entities (their value and the span
+    of text they came from), and what the message put into a secret slot. Longest first."""
+    events = list(events)
+    filled = {
+        event["value"]
+        for event in events
+        if event.get("event") == "slot"
+        and event.get("name") in SECRET_SLOTS
+        and isinstance(event.get("value"), str)
+    }
+    found: set[str] = set()
+    for event in events:
+        if event.get("event") != "user":
+            continue
+        text = str(event.get("text") or "")
+        found.update(value for value in filled if value and value in text)
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            value = str(entity.get("value") or "")
+            if entity.get("entity") not in SECRET_ENTITIES and value not in filled:
+                continue
+            found.add(value)
+            start, end = entity.get("start"), entity.get("end")
+            if isinstance(start, int) and isinstance(end, int):
+                found.add(text[start:end])
+    return sorted(
+        (value for value in found if len(_DIGIT.findall(value)) >= MIN_DIGITS), key=len, reverse=True
+    )
+
+
+def _masked(value: str, typed: list[str]) -> str:
+    value = ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), value)
+    value = PHONE.sub(lambda m: mask_phone(m.group(0)), value)
+    for secret in typed:
+        value = value.replace(secret, _star(secret))
+    return value
+
+
+def _walk(data: Any, typed: list[str]) -> Any:
+    if isinstance(data, str):
+        return _masked(data, typed)
+    if isinstance(data, dict):
+        return {key: _walk(value, typed) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_walk(value, typed) for value in data]
+    return data
+
+
+def redacted(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of one turn's events fit to store; the events themselves are left as they are."""
+    typed = _typed_secrets(events)
+    return [_walk(event, typed) for event in events]
