@@ -11,13 +11,13 @@ from fastapi import FastAPI
 
 import actions.client
 import actions.pending_details
+import actions.pending_photo
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
 from bot.channels.remote import RemoteRasa
 from bot.channels.rest import Handler, Transcript, rest_router
-from bot.channels.telegram.channel import TelegramChannel, build_channel
-from bot.channels.telegram.webhook import telegram_router
 from bot.channels.web import web_router
+from bot.chat_api import router as chat_api_router
 from bot.handoff.status import ConversationStatus
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
@@ -27,7 +27,6 @@ from bot.runtime.store import TrackerStore
 from bot.runtime.understanding import Interpreter, load_interpreter
 from bot.settings import AssistantSettings
 from services.app import build_backend, create_app
-from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.errors import install_error_handlers
 from services.limits import BodySizeLimit
@@ -66,6 +65,7 @@ def create_assistant_app(
         interpreter = interpreter or load_interpreter(backend.settings)
     model = f"rasa:{settings.rasa_url}" if remote else interpreter.version if interpreter else None
     backend_app = create_app(backend, nlu_version=lambda: model)
+    backend_app.include_router(chat_api_router)
     to_backend = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
@@ -75,9 +75,8 @@ def create_assistant_app(
         handler = remote.handle
         transcript = _no_transcript  # the external Rasa server keeps the conversation
     else:
-        actions.client.configure(
-            actions.client.BackendClient(to_backend, service_key(backend.settings.secret_key))
-        )
+        actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
+        actions.pending_photo.configure(backend.settings.data_dir / "pending_photos")
         actions.pending_details.configure(backend.settings.data_dir / "pending_details")
         assistant = build_assistant(backend, settings, interpreter)
         handler = assistant.handle
@@ -85,30 +84,10 @@ def create_assistant_app(
     mailbox = Mailbox(backend.sessions, backend.now)
     outbound = Outbound()
     outbound.register(mailbox)
-    telegram: TelegramChannel | None = None
-    if settings.telegram_token:
-        telegram = build_channel(
-            token=settings.telegram_token,
-            api_base=settings.telegram_api_base,
-            handle=handler,
-            sessions=backend.sessions,
-            clock=backend.now,
-            http=to_backend,
-            own_url=lambda: backend.settings.public_url,
-            per_second=settings.telegram_rate,
-            per_chat_per_second=settings.telegram_chat_rate,
-            lease_seconds=settings.telegram_lease_seconds,
-        )
-        outbound.register(telegram.output)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if telegram is not None and settings.telegram_mode != "off":
-            polling = settings.telegram_mode == "polling"
-            await telegram.start(polling=polling, sweep_seconds=settings.telegram_lease_seconds)
         yield
-        if telegram is not None:
-            await telegram.stop()
         await to_backend.aclose()
         if remote is not None:
             await remote.http.aclose()
@@ -120,14 +99,11 @@ def create_assistant_app(
     app.state.backend = backend
     app.state.handle = handler
     app.state.outbound = outbound
-    app.state.telegram = telegram
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
     )
     app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())
-    if telegram is not None and settings.telegram_mode == "webhook":
-        app.include_router(telegram_router(telegram, settings.telegram_webhook_secret))
     app.mount("/", backend_app)
     return app
