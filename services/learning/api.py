@@ -5,7 +5,6 @@ A trainee sees and changes only their own account, certificates, orders, session
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -17,7 +16,6 @@ from services.auth import (
     change_account_password,
     close_all_sessions,
     close_session,
-    open_session,
 )
 from services.context import BackendDep
 from services.learning import accounts, assessment, enrolment, links, watching
@@ -342,16 +340,6 @@ async def make_player_link(body: PlayerLinkIn, backend: BackendDep, person_id: P
 
 @router.post("/player-links/redeem", response_model=Ticket)
 async def redeem_player_link(body: TicketIn, backend: BackendDep) -> Ticket:
-    """The player page trades its link's ticket for a login token of the platform."""
-    now = backend.now()
-    person_id, enrolment_id = links.read_ticket(backend.settings, body.ticket, now=now)
-    async with backend.transaction() as session:
-        await enrolment.load_enrolment(session, person_id, enrolment_id)
-        token, _ = await open_session(
-            session,
-            system=accounts.SYSTEM,
-            person_id=person_id,
-            now=now,
-            lifetime=timedelta(hours=backend.settings.session_hours),
-        )
+    """The player page trades its link's ticket, once, for a login token of the platform."""
+    token, enrolment_id = await links.redeem(backend, body.ticket)
     return Ticket(token=token, enrolment_id=enrolment_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.context import Backend
@@ -84,7 +85,18 @@ async def current_paper(backend: Backend, *, person_id: int, enrolment_id: int) 
 
 
 async def start_paper(backend: Backend, *, person_id: int, enrolment_id: int) -> Paper:
-    """Draw a paper; an unfinished one is handed back instead of a new one."""
+    """Draw a paper; an unfinished one is handed back instead of a new one.
+
+    Two draws at once (SQLite takes no row lock) both find no open paper; the database keeps one
+    open paper per order, so the later one fails to store its own and hands back the first one's.
+    """
+    try:
+        return await _draw(backend, person_id=person_id, enrolment_id=enrolment_id)
+    except IntegrityError:
+        return await _draw(backend, person_id=person_id, enrolment_id=enrolment_id)
+
+
+async def _draw(backend: Backend, *, person_id: int, enrolment_id: int) -> Paper:
     settings = backend.settings
     now = backend.now()
     async with backend.transaction() as session:

@@ -28,8 +28,8 @@ _READ = """
 SELECT (SELECT t.person_id FROM auth_tokens t
          WHERE t.token_hash = $1 AND t.system = $2 AND t.expires_at > $3) AS caller,
        s.id, s.person_id, s.free_replay, s.started_at, s.credited_in_session, s.last_seq,
-       s.last_report_at, s.ended_at, c.id AS course_row, c.duration_seconds, c.credited_seconds,
-       c.completed_at
+       s.last_report_at, s.previous_report_at, s.ended_at, c.id AS course_row, c.duration_seconds,
+       c.credited_seconds, c.completed_at
   FROM learning_watch_sessions s
   JOIN learning_enrolment_courses c ON c.id = s.enrolment_course_id
  WHERE s.public_id = $4
@@ -38,7 +38,7 @@ SELECT (SELECT t.person_id FROM auth_tokens t
 _CREDIT = """
 WITH moved AS (
     UPDATE learning_watch_sessions
-       SET last_seq = $1, last_position = $2, last_report_at = $3,
+       SET last_seq = $1, last_position = $2, last_report_at = $3, previous_report_at = last_report_at,
            credited_in_session = credited_in_session + $4
      WHERE id = $5 AND last_seq = $6 AND ended_at IS NULL
  RETURNING id)
@@ -49,7 +49,7 @@ UPDATE learning_enrolment_courses
 
 _REPLAY = """
 UPDATE learning_watch_sessions
-   SET last_seq = $1, last_position = $2, last_report_at = $3
+   SET last_seq = $1, last_position = $2, last_report_at = $3, previous_report_at = last_report_at
  WHERE id = $4 AND last_seq = $5 AND ended_at IS NULL
 """
 
@@ -93,6 +93,7 @@ def _state(row: Mapping[str, Any]) -> SessionState:
         credited=row["credited_seconds"],
         last_seq=row["last_seq"],
         last_report_at=row["last_report_at"],
+        previous_report_at=row["previous_report_at"],
         started_at=row["started_at"],
         credited_in_session=row["credited_in_session"],
     )

@@ -4,9 +4,10 @@ No database here, so every anti-cheating rule is visible in one place:
 - credit only what the wall clock allows: over the session, the time since it began (times the
   test-only time scale) and not a fraction of a second more, so that the credit of a course never
   exceeds the time its sessions lasted however often it is reopened; per report, the time since the
-  last accepted report plus one heartbeat interval of network jitter;
-- a jump of more than two intervals is a forward seek, unless at least that much time passed since
-  the last accepted report (reports lost in a network stall: the late one is not a seek);
+  accepted report before the last one arrived (the player sends a report only once the previous one
+  is answered, so it was at the credited position no earlier than that, however late that answer
+  came), plus a small tolerance. Reports lost or delayed in a network stall are thus no seek;
+- a refused jump of more than two heartbeat intervals is a forward seek, a smaller one too fast;
 - no forward seek past the credited position, no rewind before the course is complete;
 - no playback rate above 1 (times the test-only time scale) until the whole order is complete;
 - reports in order: a sequence number already seen is a replay;
@@ -55,6 +56,7 @@ class SessionState:
     credited: float
     last_seq: int
     last_report_at: datetime
+    previous_report_at: datetime
     started_at: datetime
     credited_in_session: float
 
@@ -121,20 +123,16 @@ def judge(state: SessionState, report: Report, *, now: datetime, policy: Heartbe
     if gain < -policy.tolerance:
         return REWIND
     gain = max(gain, 0.0)
-    since_last = max((now - state.last_report_at).total_seconds(), 0.0)
-    # One late or lost heartbeat is forgiven, and so is any number of them when the clock moved as
-    # far as the position; a larger jump can only be a seek.
-    if gain > max(2 * policy.interval, since_last) * policy.scale + policy.tolerance:
-        return SEEK
-    # A report may arrive late and the next one on time: one interval of jitter is forgiven here,
-    # while the session as a whole must stay behind the wall clock (below).
-    if gain > (since_last + policy.interval) * policy.scale + policy.tolerance:
-        return TOO_FAST
+    # Refused beyond what the clock allows: a jump of more than two intervals can only be a seek.
+    ahead = SEEK if gain > 2 * policy.interval * policy.scale + policy.tolerance else TOO_FAST
+    since_previous = max((now - state.previous_report_at).total_seconds(), 0.0)
+    if gain > since_previous * policy.scale + policy.tolerance:
+        return ahead
     # No tolerance here: it would be granted again by every reopening of the course. The player
     # starts playing only after the session has begun, so an honest position is never ahead.
     allowed = max((now - state.started_at).total_seconds(), 0.0) * policy.scale - state.credited_in_session
     if gain > allowed:
-        return TOO_FAST
+        return ahead
     position = state.credited + gain
     # The last fraction of a second is given to finish the course only when the clock allows it too.
     completes = (

@@ -88,6 +88,7 @@ async def start_session(backend: Backend, *, person_id: int, enrolment_id: int, 
             last_seq=0,
             last_position=resume_at,
             last_report_at=now,
+            previous_report_at=now,
         )
         session.add(watch)
         media = await session.scalar(select(Course.media).where(Course.id == course.course_id))
@@ -172,6 +173,7 @@ async def heartbeat(backend: Backend, *, token: str, public_id: str, report: Rep
             WatchSession.credited_in_session,
             WatchSession.last_seq,
             WatchSession.last_report_at,
+            WatchSession.previous_report_at,
             WatchSession.ended_at,
             EnrolmentCourse.enrolment_id,
             EnrolmentCourse.duration_seconds,
@@ -226,6 +228,7 @@ def _state(row: Any) -> SessionState:
         credited=row.credited_seconds,
         last_seq=row.last_seq,
         last_report_at=row.last_report_at,
+        previous_report_at=row.previous_report_at,
         started_at=row.started_at,
         credited_in_session=row.credited_in_session,
     )
@@ -247,6 +250,7 @@ async def _credit(
         "last_seq": report.seq,
         "last_position": report.position if row.free_replay else position,
         "last_report_at": now,
+        "previous_report_at": WatchSession.last_report_at,
         "credited_in_session": WatchSession.credited_in_session + gained,
     }
     if completes:

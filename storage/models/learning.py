@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, Timestamped
@@ -161,7 +161,8 @@ class WatchSession(Base):
     """One trainee watching one ordered course; a new session of the same trainee ends this one.
 
     `public_id` names the session in URLs; `started_at` and `credited_in_session` bound the whole
-    session's credit by the wall-clock time since it began.
+    session's credit by the wall-clock time since it began. `previous_report_at` is when the accepted
+    report before the last one arrived: the player was at the credited position no earlier than that.
     """
 
     __tablename__ = "learning_watch_sessions"
@@ -179,8 +180,20 @@ class WatchSession(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_position: Mapped[float] = mapped_column(Float, default=0.0)
     last_report_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    previous_report_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class PlayerLinkUse(Base):
+    """A player link that was redeemed: each link logs the player in once, for its own order."""
+
+    __tablename__ = "learning_player_link_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("learning_enrolments.id", ondelete="CASCADE"))
+    redeemed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RejectedReport(Base):
@@ -229,9 +242,21 @@ class Question(Timestamped, Base):
 
 
 class AssessmentAttempt(Base):
-    """One paper (考核试卷) of an enrolment: the drawn questions, the answers so far, the result."""
+    """One paper (考核试卷) of an enrolment: the drawn questions, the answers so far, the result.
+
+    At most one paper of an enrolment is open (not handed in), however many draws run at once.
+    """
 
     __tablename__ = "learning_assessment_attempts"
+    __table_args__ = (
+        Index(
+            "uq_learning_assessment_attempts_open",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=text("submitted_at IS NULL"),
+            postgresql_where=text("submitted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(

@@ -3,6 +3,8 @@ question at a time, pass mark and retry cooldown from the configuration."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -75,3 +77,22 @@ async def test_failing_waits_for_the_cooldown_then_passing_completes(
     assert detail["reviewed"] is True and detail["status"] == "已完成"
     again = await client.post(url, headers=trainee.headers)
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_passed"
+
+
+async def test_draws_at_once_open_one_paper_and_the_answers_stay_on_it(
+    client: httpx.AsyncClient, backend: Backend, clock: FakeClock
+) -> None:
+    trainee = await make_trainee(client, backend)
+    order = await enrol(client, trainee, trainee.certificates[0])
+    await watch_all(client, trainee, order, clock)
+    url = f"/api/learning/enrolments/{order['id']}/assessment"
+    papers = await asyncio.gather(*(client.post(url, headers=trainee.headers) for _ in range(6)))
+    assert [paper.status_code for paper in papers] == [201] * 6, [paper.text for paper in papers]
+    assert len({tuple(q["stem"] for q in paper.json()["questions"]) for paper in papers}) == 1
+    async with backend.sessions() as session:
+        assert len(list(await session.scalars(select(AssessmentAttempt)))) == 1
+
+    answered = await client.put(f"{url}/answers/1", json={"answer": "A"}, headers=trainee.headers)
+    assert answered.status_code == 200, answered.text
+    shown = await client.get(url, headers=trainee.headers)
+    assert shown.json()["answered"] == 1 and shown.json()["questions"][0]["answer"] == "A"

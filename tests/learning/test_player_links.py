@@ -3,13 +3,16 @@ and the course videos are served (videos with range requests, nothing outside th
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from services.context import Backend
+from storage.models import AuthToken
 from tests.conftest import FakeClock
 from tests.learning.conftest import enrol, make_trainee
 
@@ -43,9 +46,46 @@ async def test_player_link_logs_the_page_in_and_expires(
 
     forged = await client.post("/api/learning/player-links/redeem", json={"ticket": ticket[:-2] + "xx"})
     assert forged.status_code == 404 and forged.json()["error"]["code"] == "bad_link"
+    made = await client.post(
+        "/api/learning/player-links", json={"enrolment_id": order["id"]}, headers=trainee.headers
+    )
+    fresh = parse_qs(urlsplit(made.json()["url"]).query)["ticket"][0]
     clock.advance(minutes=31)
-    expired = await client.post("/api/learning/player-links/redeem", json={"ticket": ticket})
+    expired = await client.post("/api/learning/player-links/redeem", json={"ticket": fresh})
     assert expired.status_code == 410 and "过期" in expired.json()["error"]["message"]
+
+
+async def test_a_player_link_logs_in_once_even_when_forwarded_and_tried_at_once(
+    client: httpx.AsyncClient, backend: Backend
+) -> None:
+    trainee = await make_trainee(client, backend)
+    order = await enrol(client, trainee, trainee.certificates[0])
+    tickets = []
+    for _ in range(2):
+        made = await client.post(
+            "/api/learning/player-links", json={"enrolment_id": order["id"]}, headers=trainee.headers
+        )
+        tickets.append(parse_qs(urlsplit(made.json()["url"]).query)["ticket"][0])
+    assert tickets[0] != tickets[1]
+
+    answers = await asyncio.gather(
+        *(client.post("/api/learning/player-links/redeem", json={"ticket": tickets[0]}) for _ in range(8))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] + [410] * 7
+    used = next(answer for answer in answers if answer.status_code == 410).json()["error"]
+    assert used["code"] == "link_used" and "用过" in used["message"]
+    async with backend.sessions() as session:
+        logins = await session.scalar(
+            select(func.count()).select_from(AuthToken).where(AuthToken.person_id == trainee.person_id)
+        )
+    assert logins == 2  # the trainee's own login and the one the link made
+
+    # Another link of the same order still works once.
+    again = await client.post("/api/learning/player-links/redeem", json={"ticket": tickets[1]})
+    assert again.status_code == 200 and again.json()["enrolment_id"] == order["id"]
+    assert (
+        await client.post("/api/learning/player-links/redeem", json={"ticket": tickets[1]})
+    ).status_code == 410
 
 
 async def test_page_script_and_media_are_served(client: httpx.AsyncClient) -> None:

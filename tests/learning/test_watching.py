@@ -327,3 +327,19 @@ async def test_a_late_report_after_a_network_stall_is_credited(
     assert seek.status_code == 409 and seek.json()["error"]["code"] == "seek_forward"
     assert await credited(backend, order["id"]) == 25
     assert await rejections(backend) == ["seek_forward"]
+
+
+async def test_a_report_held_up_on_the_way_and_the_next_one_at_once_are_credited(
+    client: httpx.AsyncClient, backend: Backend, clock: FakeClock
+) -> None:
+    """The player sends its next report as soon as a slow one is answered: that one moved by the whole
+    delay, in no time since the slow one arrived; it was honest all the same."""
+    trainee, order, watch = await watching(client, backend)
+    clock.advance(seconds=5)
+    assert (await beat(client, trainee, watch["session_id"], 1, 5.0)).status_code == 200
+    clock.advance(seconds=19)  # the report made at 10 s arrives at 24 s
+    assert (await beat(client, trainee, watch["session_id"], 2, 10.0)).status_code == 200
+    caught_up = await beat(client, trainee, watch["session_id"], 3, 24.0)
+    assert caught_up.status_code == 200, caught_up.text
+    assert await credited(backend, order["id"]) == 24
+    assert await rejections(backend) == []
