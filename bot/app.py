@@ -16,6 +16,8 @@ from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
 from bot.channels.remote import RemoteRasa
 from bot.channels.rest import Handler, Transcript, rest_router
+from bot.channels.telegram.channel import TelegramChannel, build_channel
+from bot.channels.telegram.webhook import telegram_router
 from bot.channels.web import web_router
 from bot.chat_api import router as chat_api_router
 from bot.handoff.status import ConversationStatus
@@ -84,10 +86,30 @@ def create_assistant_app(
     mailbox = Mailbox(backend.sessions, backend.now)
     outbound = Outbound()
     outbound.register(mailbox)
+    telegram: TelegramChannel | None = None
+    if settings.telegram_token:
+        telegram = build_channel(
+            token=settings.telegram_token,
+            api_base=settings.telegram_api_base,
+            handle=handler,
+            sessions=backend.sessions,
+            clock=backend.now,
+            http=to_backend,
+            own_url=lambda: backend.settings.public_url,
+            per_second=settings.telegram_rate,
+            per_chat_per_second=settings.telegram_chat_rate,
+            lease_seconds=settings.telegram_lease_seconds,
+        )
+        outbound.register(telegram.output)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if telegram is not None and settings.telegram_mode != "off":
+            polling = settings.telegram_mode == "polling"
+            await telegram.start(polling=polling, sweep_seconds=settings.telegram_lease_seconds)
         yield
+        if telegram is not None:
+            await telegram.stop()
         await to_backend.aclose()
         if remote is not None:
             await remote.http.aclose()
@@ -99,11 +121,14 @@ def create_assistant_app(
     app.state.backend = backend
     app.state.handle = handler
     app.state.outbound = outbound
+    app.state.telegram = telegram
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
     )
     app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())
+    if telegram is not None and settings.telegram_mode == "webhook":
+        app.include_router(telegram_router(telegram, settings.telegram_webhook_secret))
     app.mount("/", backend_app)
     return app

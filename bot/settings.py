@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,3 +14,10 @@ class AssistantSettings(BaseSettings):
     backend_url: str | None = None  # where a standalone action server finds the backend
     webhook_max_bytes: int = 12 * 1024 * 1024  # a phone photo, base64 in JSON
     max_parallel_turns: int = 8
+    telegram_token: str | None = None  # the bot's token from @BotFather; unset: no Telegram channel
+    telegram_webhook_secret: str | None = None  # sent by Telegram with every webhook delivery
+    telegram_mode: Literal["webhook", "polling", "off"] = "webhook"  # how updates come in
+    telegram_api_base: str | None = None  # another Bot API server (a local one); unset: Telegram's
+    telegram_rate: float = 30.0  # messages per second over all Telegram chats
+    telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
+    telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again

@@ -20,6 +20,7 @@ from storage.models.learning import (
 )
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
+from storage.models.telegram import TelegramButton, TelegramChat, TelegramUpdate
 
 __all__ = [
     "AssessmentAttempt",
@@ -48,6 +49,9 @@ __all__ = [
     "RejectedReport",
     "SmsCode",
     "SmsMessage",
+    "TelegramButton",
+    "TelegramChat",
+    "TelegramUpdate",
     "TrainingProof",
     "WatchSession",
 ]

@@ -1,0 +1,143 @@
+"""Every call that puts something into a Telegram chat goes through one `Sender`, which keeps
+Telegram's pace: about 30 messages a second over all chats and one a second in each chat. aiogram
+has neither a limiter nor retries, so they live here:
+
+- 429 Too Many Requests: every send waits `retry_after`, then the refused message goes again;
+- 403 (the user blocked the bot, or it was removed): the chat is marked and gets nothing more until
+  its user writes again;
+- a timeout or a 5xx is retried once. The Bot API has no idempotency key, so a send whose answer was
+  lost may arrive twice; retrying once is the trade the channel makes for not losing replies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import TelegramChat
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+MAX_RETRY_AFTER_WAITS = 5  # a message Telegram keeps refusing is given up after so many waits
+
+
+class ChatBlocked(Exception):
+    """The chat refused the bot (403); nothing more is sent to it."""
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        *,
+        per_second: float = 30.0,
+        per_chat_per_second: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.clock = clock
+        self._interval = 1.0 / per_second
+        self._chat_interval = 1.0 / per_chat_per_second
+        self._next_any = 0.0  # loop time of the next free slot over all chats
+        self._next_in_chat: dict[str, float] = {}
+        self._paused_until = 0.0
+        self._blocked: set[str] = set()
+        self._known: set[str] = set()  # chats whose blocked mark was read from the database
+
+    async def call(self, chat_id: str, method: TelegramMethod[T]) -> T:
+        """Send `method` into `chat_id` at Telegram's pace; raises ChatBlocked for a refusing chat."""
+        if await self.is_blocked(chat_id):
+            raise ChatBlocked(chat_id)
+        retried = False
+        waits = 0
+        while True:
+            await self._slot(chat_id)
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as error:
+                waits += 1
+                log.warning("telegram_retry_after", seconds=error.retry_after, waits=waits)
+                if waits > MAX_RETRY_AFTER_WAITS:
+                    raise
+                loop = asyncio.get_running_loop()
+                self._paused_until = max(self._paused_until, loop.time() + error.retry_after)
+            except TelegramForbiddenError:
+                await self.mark_blocked(chat_id)
+                raise ChatBlocked(chat_id) from None
+            except (TelegramNetworkError, TelegramServerError) as error:
+                if retried:
+                    raise
+                retried = True
+                log.warning("telegram_send_retried", error=type(error).__name__)
+
+    async def _slot(self, chat_id: str) -> None:
+        """Wait for this chat's next turn, then for a free slot over all chats (in that order, so a
+        busy chat never holds up the others)."""
+        loop = asyncio.get_running_loop()
+        chat_at = max(loop.time(), self._next_in_chat.get(chat_id, 0.0))
+        self._next_in_chat[chat_id] = chat_at + self._chat_interval
+        await _sleep_until(loop, chat_at)
+        while True:
+            now = loop.time()
+            ready = max(self._next_any, self._paused_until)
+            if now >= ready:
+                self._next_any = now + self._interval
+                break
+            await _sleep_until(loop, ready)
+        if len(self._next_in_chat) > 10_000:  # forget chats whose turn has long passed
+            self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
+
+    async def is_blocked(self, chat_id: str) -> bool:
+        if chat_id in self._blocked:
+            return True
+        if chat_id in self._known:
+            return False
+        async with self.sessions() as session:
+            blocked = await session.scalar(
+                select(TelegramChat.blocked_at).where(TelegramChat.chat_id == chat_id)
+            )
+        self._known.add(chat_id)
+        if blocked is not None:
+            self._blocked.add(chat_id)
+        return blocked is not None
+
+    async def mark_blocked(self, chat_id: str) -> None:
+        log.info("telegram_chat_blocked")
+        self._blocked.add(chat_id)
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(TelegramChat(chat_id=chat_id, blocked_at=self.clock()))
+        except IntegrityError:
+            pass  # another worker marked it first
+
+    async def unblock(self, chat_id: str) -> None:
+        """The user wrote again: he unblocked the bot."""
+        if not await self.is_blocked(chat_id):
+            return
+        self._blocked.discard(chat_id)
+        self._known.add(chat_id)
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(TelegramChat).where(TelegramChat.chat_id == chat_id))
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
+    delay = at - loop.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
