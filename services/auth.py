@@ -13,16 +13,21 @@ import math
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.context import Backend
 from services.errors import HELPLINE, AppError
-from storage.models import AuthToken, LearningAccount, RegistryAccount
+from services.settings import Settings
+from storage.models import AuthToken, LearningAccount, Person, RegistryAccount
+from storage.types import UTCDateTime
 
 Account = LearningAccount | RegistryAccount
+AccountT = TypeVar("AccountT", LearningAccount, RegistryAccount)
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): strong against offline guessing while a
 # 2-core server still verifies on the order of a hundred logins a second.
@@ -62,40 +67,90 @@ def check_new_password(new_password: str, *, phone: str, id_number: str) -> None
         raise AppError(422, "weak_password", "新密码不能包含手机号或身份证号，请换一个别人猜不到的")
 
 
-async def check_login(
-    account: Account | None, password: str, *, now: datetime, max_failures: int, lockout_minutes: int
-) -> AppError | None:
-    """Check a login's password against the account, counting a wrong one on the account.
-
-    A locked account is refused at once (raised: nothing to count). Otherwise the error to report
-    is returned rather than raised, so the caller commits the counted failure first; None means the
-    password is right and the count starts over.
-    """
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        minutes = math.ceil((account.locked_until - now).total_seconds() / 60)
-        raise AppError(
-            423,
-            "account_locked",
-            f"密码输错次数太多，账号已锁定，请{minutes}分钟后再试，或拨打客服电话 {HELPLINE}",
-        )
-    if account is None:
-        await verify_password(None, password)
-        return AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
-    if await verify_password(account.password_hash, password):
-        account.failed_logins = 0
-        account.locked_until = None
-        return None
-    account.failed_logins += 1
-    left = max_failures - account.failed_logins
-    if left > 0:
-        return AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
-    account.failed_logins = 0
-    account.locked_until = now + timedelta(minutes=lockout_minutes)
+def _locked(until: datetime, now: datetime) -> AppError:
+    minutes = math.ceil((until - now).total_seconds() / 60)
     return AppError(
         423,
         "account_locked",
-        f"密码输错次数太多，账号已锁定{lockout_minutes}分钟，请稍后再试，或拨打客服电话 {HELPLINE}",
+        f"密码输错次数太多，账号已锁定，请{minutes}分钟后再试，或拨打客服电话 {HELPLINE}",
     )
+
+
+async def _take_attempt(
+    session: AsyncSession, model: type[AccountT], account: AccountT, *, now: datetime, settings: Settings
+) -> int:
+    """Count one try on an unlocked account in a single conditional UPDATE; returns the new count.
+
+    Parallel tries queue on the row, and each sees the count the one before left, so no more than
+    `max_failures` are ever let through. The try that reaches the limit locks the account there and
+    then (count back to 0) — before its password is checked; a right password lifts the lock again.
+    """
+    reaches_limit = model.failed_logins + 1 >= settings.max_login_failures
+    until = now + timedelta(minutes=settings.lockout_minutes)
+    while True:
+        if account.locked_until is not None and account.locked_until > now:
+            raise _locked(account.locked_until, now)
+        count = await session.scalar(
+            update(model)
+            .where(model.id == account.id, or_(model.locked_until.is_(None), model.locked_until <= now))
+            .values(
+                failed_logins=case((reaches_limit, 0), else_=model.failed_logins + 1),
+                locked_until=case((reaches_limit, literal(until, UTCDateTime())), else_=model.locked_until),
+            )
+            .returning(model.failed_logins)
+            .execution_options(synchronize_session=False)
+        )
+        if count is not None:
+            return count
+        # A parallel try locked the account after it was read (or a right password just unlocked it).
+        await session.refresh(account, ["locked_until"])
+
+
+async def check_login(backend: Backend, model: type[AccountT], *, login_name: str, password: str) -> AccountT:
+    """The account of this ID number and password, its failure count started over; otherwise raises.
+
+    The try is counted and committed before the password is verified, so guesses sent in parallel
+    are each counted against the limit; the slow verification holds no transaction open. A wrong
+    password then needs nothing more written; a right one clears the count and any lock.
+    """
+    now = backend.now()
+    settings = backend.settings
+    async with backend.transaction() as session:
+        account = await session.scalar(
+            select(model).join(Person).where(Person.id_number == login_name.strip().upper())
+        )
+        count = (
+            0 if account is None else await _take_attempt(session, model, account, now=now, settings=settings)
+        )
+    # An unknown ID number still costs one verification, so timing tells nothing.
+    password_hash = None if account is None else account.password_hash
+    if not await verify_password(password_hash, password) or account is None:
+        raise _wrong_password(account, count, settings)
+    async with backend.transaction() as session:
+        cleared = await session.scalar(
+            update(model)
+            .where(model.id == account.id)
+            .values(failed_logins=0, locked_until=None)
+            .returning(model)
+        )
+    if cleared is None:  # removed by staff while the password was being checked
+        raise _wrong_password(None, 0, settings)
+    return cleared
+
+
+def _wrong_password(account: Account | None, count: int, settings: Settings) -> AppError:
+    """What a refused password is told: no such account, tries left, or locked by this very try."""
+    if account is None:
+        return AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
+    if count == 0:
+        minutes = settings.lockout_minutes
+        return AppError(
+            423,
+            "account_locked",
+            f"密码输错次数太多，账号已锁定{minutes}分钟，请稍后再试，或拨打客服电话 {HELPLINE}",
+        )
+    left = settings.max_login_failures - count
+    return AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
 
 
 async def change_account_password(

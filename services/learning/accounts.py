@@ -127,32 +127,16 @@ async def pull_certificates(session: AsyncSession, account: LearningAccount, *, 
 
 async def login(backend: Backend, *, login_name: str, password: str) -> tuple[str, LearningAccount, int]:
     """A session token for the ID number and password, the account and how many certificates were pulled."""
+    account = await check_login(backend, LearningAccount, login_name=login_name, password=password)
     now = backend.now()
-    settings = backend.settings
-    pulled = 0
-    token = ""
     async with backend.transaction() as session:
-        account = await session.scalar(
-            select(LearningAccount).join(Person).where(Person.id_number == login_name.strip().upper())
-        )
-        failure = await check_login(
-            account,
-            password,
+        session.add(account)
+        pulled = await pull_certificates(session, account, now=now)
+        token, _ = await open_session(
+            session,
+            system=SYSTEM,
+            person_id=account.person_id,
             now=now,
-            max_failures=settings.max_login_failures,
-            lockout_minutes=settings.lockout_minutes,
+            lifetime=timedelta(hours=backend.settings.session_hours),
         )
-        if failure is None and account is not None:
-            pulled = await pull_certificates(session, account, now=now)
-            token, _ = await open_session(
-                session,
-                system=SYSTEM,
-                person_id=account.person_id,
-                now=now,
-                lifetime=timedelta(hours=settings.session_hours),
-            )
-    # The counted failure is committed above before it is reported.
-    if failure is not None:
-        raise failure
-    assert account is not None
     return token, account, pulled

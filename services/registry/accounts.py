@@ -75,31 +75,14 @@ def _phone_taken() -> AppError:
 
 
 async def login(backend: Backend, *, login_name: str, password: str) -> tuple[str, RegistryAccount]:
-    """Open a session for the ID number and password, or count the failure."""
-    now = backend.now()
-    settings = backend.settings
-    token = ""
+    """Open a session for the ID number and password; a wrong password is counted (`check_login`)."""
+    account = await check_login(backend, RegistryAccount, login_name=login_name, password=password)
     async with backend.transaction() as session:
-        account = await session.scalar(
-            select(RegistryAccount).join(Person).where(Person.id_number == login_name.strip().upper())
+        token, _ = await open_session(
+            session,
+            system=SYSTEM,
+            person_id=account.person_id,
+            now=backend.now(),
+            lifetime=timedelta(hours=backend.settings.session_hours),
         )
-        failure = await check_login(
-            account,
-            password,
-            now=now,
-            max_failures=settings.max_login_failures,
-            lockout_minutes=settings.lockout_minutes,
-        )
-        if failure is None and account is not None:
-            token, _ = await open_session(
-                session,
-                system=SYSTEM,
-                person_id=account.person_id,
-                now=now,
-                lifetime=timedelta(hours=settings.session_hours),
-            )
-    # The failure is raised only after the transaction committed the counted attempt.
-    if failure is not None:
-        raise failure
-    assert account is not None
     return token, account

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import HELPLINE, AppError
 from services.settings import Settings
 from services.sms.gateway import SmsGateway
 from storage.models import SmsCode
+from storage.models.sms import SmsPhone
 
 
 class Purpose(StrEnum):
@@ -81,6 +83,17 @@ async def _latest(session: AsyncSession, phone: str, purpose: Purpose) -> SmsCod
     return (await session.scalars(query)).first()
 
 
+async def _lock_phone(session: AsyncSession, phone: str, now: datetime) -> None:
+    """Insert or touch the phone's `SmsPhone` row: PostgreSQL locks that row, SQLite the database."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(SmsPhone)
+        .values(phone=phone, last_request_at=now)
+        .on_conflict_do_update(index_elements=[SmsPhone.phone], set_={"last_request_at": now})
+    )
+
+
 async def send_code(
     session: AsyncSession,
     gateway: SmsGateway,
@@ -91,7 +104,12 @@ async def send_code(
     secret: str,
     now: datetime,
 ) -> datetime:
-    """Send a fresh code; returns when the next one may be asked for."""
+    """Send a fresh code; returns when the next one may be asked for.
+
+    The phone's row is locked first (and kept locked until the caller commits), so requests that
+    arrive together are judged one after another, each seeing the codes the ones before it sent.
+    """
+    await _lock_phone(session, phone, now)
     previous = await _latest(session, phone, purpose)
     if previous is not None and now < previous.created_at + policy.resend_after:
         wait = math.ceil((previous.created_at + policy.resend_after - now).total_seconds())
@@ -136,20 +154,37 @@ async def check_code(
     secret: str,
     now: datetime,
 ) -> Verdict:
-    """Judge a typed code against the latest one sent; a correct code is used up."""
+    """Judge a typed code against the latest one sent; a correct code is used up.
+
+    Every try is counted, and a right code used up, in one conditional UPDATE that lets a try through
+    only while the code is unused, unexpired and has tries left: tries arriving together queue on the
+    row and each sees the count the one before left, so no code is tried more than `max_attempts`
+    times. The count is written in the caller's transaction, which must commit even when it refuses.
+    """
     latest = await _latest(session, phone, purpose)
-    if latest is None or latest.used_at is not None:
+    if latest is None:
+        return Verdict.MISSING
+    right = hmac.compare_digest(latest.code_hash, _code_hash(secret, phone, purpose.value, code.strip()))
+    taken = await session.scalar(
+        update(SmsCode)
+        .where(
+            SmsCode.id == latest.id,
+            SmsCode.used_at.is_(None),
+            SmsCode.expires_at > now,
+            SmsCode.attempts < policy.max_attempts,
+        )
+        .values(attempts=SmsCode.attempts + 1, used_at=now if right else None)
+        .returning(SmsCode.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken is not None:
+        return Verdict.OK if right else Verdict.WRONG
+    await session.refresh(latest)
+    if latest.used_at is not None:
         return Verdict.MISSING
     if now >= latest.expires_at:
         return Verdict.EXPIRED
-    if latest.attempts >= policy.max_attempts:
-        return Verdict.EXHAUSTED
-    expected = latest.code_hash
-    if not hmac.compare_digest(expected, _code_hash(secret, phone, purpose.value, code.strip())):
-        latest.attempts += 1
-        return Verdict.WRONG
-    latest.used_at = now
-    return Verdict.OK
+    return Verdict.EXHAUSTED
 
 
 def raise_for(verdict: Verdict) -> None:

@@ -38,3 +38,13 @@ class SmsCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmsPhone(Base):
+    """A phone codes were asked for. Sending a code locks this row first, so the resend wait and the
+    daily limit are judged for one request of that phone at a time, however many arrive together."""
+
+    __tablename__ = "sms_phones"
+
+    phone: Mapped[str] = mapped_column(String(11), primary_key=True)
+    last_request_at: Mapped[datetime] = mapped_column(UTCDateTime)
