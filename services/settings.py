@@ -5,14 +5,19 @@ One settings object keeps the knobs discoverable: every field here is documented
 
 from __future__ import annotations
 
+import os
+import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - refused in prod by the validator below
+# The value the project once shipped as its default: public, so refused everywhere but in tests.
+DEV_SECRET_KEY = "dev-secret-change-me"  # noqa: S105
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name under data_dir, not a secret
 
 
 class Settings(BaseSettings):
@@ -27,8 +32,9 @@ class Settings(BaseSettings):
     )
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(
-        default=DEV_SECRET_KEY,
-        description="Signs download links and hashes verification codes; set a long random value in prod.",
+        default="",
+        description="Signs links, tickets and the assistant's service key, and keys SMS code hashes; when "
+        "unset, a random one is generated once and kept in data_dir/secret_key. Required in prod.",
     )
     admin_token: str | None = None
 
@@ -66,13 +72,39 @@ class Settings(BaseSettings):
     )
     learning_institution: str = "吉林省建设行业继续教育平台"
 
+    _key_origin: str = PrivateAttr(default="")
+
     @model_validator(mode="after")
     def _refuse_insecure_prod(self) -> Settings:
-        if self.env == "prod" and self.secret_key == DEV_SECRET_KEY:
-            raise ValueError("JIANPEI_SECRET_KEY must be set in prod")
         if self.env == "prod" and self.learning_time_scale != 1:
             raise ValueError("JIANPEI_LEARNING_TIME_SCALE is for tests only and refused in prod")
         return self
+
+    @model_validator(mode="after")
+    def _resolve_secret_key(self) -> Settings:
+        """Resolved here, not where it is used, so every command and every settings object built on
+        the same data directory signs with the same key, and none can sign with an empty or public one."""
+        if self.secret_key == DEV_SECRET_KEY and self.env != "test":
+            raise ValueError(
+                f"JIANPEI_SECRET_KEY={DEV_SECRET_KEY} is public and refused; unset it to have one generated"
+            )
+        if self.secret_key:
+            self._key_origin = "from JIANPEI_SECRET_KEY"
+            return self
+        if self.env == "prod":
+            raise ValueError("JIANPEI_SECRET_KEY must be set in prod (the same value on every server)")
+        path = self.data_dir.resolve() / SECRET_KEY_FILE
+        created = _keep_secret(path)
+        self.secret_key = path.read_text(encoding="ascii").strip()
+        if len(self.secret_key) < 32:
+            raise ValueError(f"{path} holds no usable secret key; delete it to have a new one generated")
+        self._key_origin = f"{'generated into' if created else 'kept in'} {path}"
+        return self
+
+    @property
+    def secret_origin(self) -> str:
+        """Where the secret key came from, for the start-up line (never the key itself)."""
+        return self._key_origin
 
     @property
     def resolved_database_url(self) -> str:
@@ -80,6 +112,28 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'jianpei.sqlite3').resolve()}"
+
+
+def _keep_secret(path: Path) -> bool:
+    """Write a new random key to `path` (mode 0600) unless one is there; True when written now.
+
+    The key is written to a private temporary file and linked into place, so two commands starting
+    at once agree on one key and neither reads a half-written file."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(temporary)
+    return True
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ app = typer.Typer(
     help="建培助手 jianpei：证书换发与继续教育助手 / certificate renewal and continuing-education assistant.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals hold secrets, tokens and personal data
 )
 app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
 app.command(help="在终端里和助手聊天 / Chat with the assistant in a terminal.")(chat)

@@ -18,12 +18,12 @@ def serve(
     import uvicorn
 
     from bot.app import create_assistant_app
+    from bot.cli.common import load_settings
     from bot.settings import AssistantSettings
     from services.logging import configure_logging
-    from services.settings import get_settings
 
     base = f"http://{host}:{port}"
-    settings = server_settings(get_settings(), base)
+    settings = server_settings(load_settings(say_secret=True), base)
     configure_logging(settings.env)
     assistant = AssistantSettings()
     dialogue = f"外部 Rasa external Rasa: {assistant.rasa_url}" if assistant.rasa_url else "内置 embedded"
