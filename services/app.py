@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from pydantic import BaseModel
 
 from services.admin_api import router as admin_router
 from services.clock import Clock, system_clock
 from services.context import Backend
 from services.documents.api import router as documents_router
-from services.errors import install_error_handlers
+from services.errors import database_unreachable, install_error_handlers
 from services.learning import router as learning_router
 from services.limits import BodySizeLimit
 from services.registry.api import router as registry_router
@@ -78,10 +78,28 @@ def create_app(
     app.include_router(documents_router)
     app.include_router(learning_router)
 
-    @app.get("/health", response_model=Health, tags=["health"])
-    async def health() -> Health:
-        """Up, with the database schema revision and the NLU model version."""
-        schema = await current_revision(backend.engine)
+    @app.get(
+        "/health",
+        response_model=Health,
+        tags=["health"],
+        responses={503: {"model": Health, "description": "the database cannot be reached"}},
+    )
+    async def health(response: Response) -> Health:
+        """Up, with the database schema revision and the NLU model version; 503 and status
+        `database_down` while the database cannot be reached, so a load balancer stops sending."""
+        try:
+            schema = await current_revision(backend.engine)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            response.status_code = 503
+            return Health(
+                status="database_down",
+                version=VERSION,
+                schema_version=None,
+                schema_up_to_date=False,
+                nlu_model=nlu_version(),
+            )
         return Health(
             status="ok",
             version=VERSION,
