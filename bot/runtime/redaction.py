@@ -13,8 +13,9 @@ from typing import Any
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
-# Entities that are secret wherever they appear, and slots a typed secret is filled into.
-SECRET_ENTITIES = frozenset({"id_number", "phone"})
+# Entities that are secret wherever they appear (a code unless the same digits also read as
+# something else, a bare certificate number), and slots a typed secret is filled into.
+SECRET_ENTITIES = frozenset({"id_number", "phone", "sms_code"})
 SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "sms_code", "signup_code"})
 MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]")
@@ -33,8 +34,8 @@ def _star(value: str) -> str:
 
 
 def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
-    """The turn's secrets as the trainee typed them: ID and phone entities (their value and the span
-    of text they came from), and what the message put into a secret slot. Longest first."""
+    """The turn's secrets as the trainee typed them: ID, phone and code entities (their value and the
+    span of text they came from), and what the message put into a secret slot. Longest first."""
     events = list(events)
     filled = {
         event["value"]
@@ -49,9 +50,12 @@ def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
             continue
         text = str(event.get("text") or "")
         found.update(value for value in filled if value and value in text)
-        for entity in (event.get("parse_data") or {}).get("entities") or []:
+        entities = (event.get("parse_data") or {}).get("entities") or []
+        plain = {str(e.get("value")) for e in entities if e.get("entity") not in SECRET_ENTITIES}
+        for entity in entities:
             value = str(entity.get("value") or "")
-            if entity.get("entity") not in SECRET_ENTITIES and value not in filled:
+            secret = entity.get("entity") in SECRET_ENTITIES and value not in plain
+            if not secret and value not in filled:
                 continue
             found.add(value)
             start, end = entity.get("start"), entity.get("end")
