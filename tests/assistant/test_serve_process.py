@@ -12,15 +12,16 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from itsdangerous import URLSafeSerializer
 
 from bot.runtime.understanding import Interpreter
-from services.chatlinks.keys import service_key
-from services.settings import DEV_SECRET_KEY
+from services.documents.links import download_link
+from services.settings import DEV_SECRET_KEY, Settings
 from tests.assistant.test_action_server import free_port
 
 JIANPEI = Path(sys.executable).parent / "jianpei"
@@ -83,13 +84,16 @@ async def jianpei_serve(data_dir: Path, log: Path, **env: str) -> AsyncIterator[
         await process.wait()
 
 
-async def service_key_accepted(url: str, secret: str) -> bool:
-    """Whether the server takes the assistant's service key derived from `secret`."""
-    headers = {"Authorization": f"Bearer {service_key(secret)}", "X-Jianpei-Chat": "rest:nobody"}
+async def signs_with(url: str, secret: str) -> bool:
+    """Whether the server takes a download link signed with `secret`: an expired one answers 410
+    once its signature is good, 404 bad_link when it is not."""
+    settings = Settings(env="test", secret_key=secret, _env_file=None)  # type: ignore[call-arg]
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    link = download_link(settings, kind="ecert", document_id=1, now=past, lifetime=timedelta(minutes=1))
     async with httpx.AsyncClient(base_url=url) as http:
-        answer = await http.get("/api/assistant/binding", headers=headers)
-    assert answer.status_code in (200, 403), answer.text
-    return answer.status_code == 200
+        answer = await http.get(urlsplit(link.url).path)
+    assert answer.status_code in (404, 410), answer.text
+    return answer.status_code == 410
 
 
 async def test_a_first_start_keeps_a_private_secret_and_every_later_start_uses_it(data_dir: Path) -> None:
@@ -104,14 +108,8 @@ async def test_a_first_start_keeps_a_private_secret_and_every_later_start_uses_i
     log = data_dir.parent / "serve.log"
     for _start in range(2):
         async with jianpei_serve(data_dir, log) as url:
-            assert await service_key_accepted(url, secret)
-            assert not await service_key_accepted(url, DEV_SECRET_KEY)
-            forged = URLSafeSerializer(DEV_SECRET_KEY, salt="jianpei.documents.download").dumps(
-                {"k": "ecert", "i": 1, "e": 4_102_444_800}
-            )
-            async with httpx.AsyncClient(base_url=url) as http:
-                refused = await http.get(f"/downloads/{forged}")
-            assert refused.status_code == 404 and refused.json()["error"]["code"] == "bad_link"
+            assert await signs_with(url, secret)
+            assert not await signs_with(url, DEV_SECRET_KEY)
         assert secret_file.read_text().strip() == secret
     printed = log.read_text()
     assert printed.count(f"secret key: kept in {secret_file}") == 2
