@@ -1,21 +1,21 @@
 """The one way actions reach the backend: a typed httpx client.
 
-In the embedded runtime it talks to the backend app in-process (an ASGI transport); as a standalone
-action server it talks to `JIANPEI_BACKEND_URL`. Errors come back as `BackendError` carrying the
+The composition root hands it in (`configure`): in the embedded runtime it talks to the backend app
+in-process (an ASGI transport). Under a standalone action server (`python -m rasa_sdk --actions
+actions`) it is built from `JIANPEI_BACKEND_URL` and `JIANPEI_SERVICE_KEY`. Person-scoped calls name
+the chat in a header with the service key, and the backend serves them as the person the chat is
+bound to: one request each, no login minted. Errors come back as `BackendError` carrying the
 backend's own Chinese message, so actions can show it as is.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-
-from bot.chat_api import service_key
-
-System = Literal["registry", "learning"]
 
 
 def _segment(value: str) -> str:
@@ -49,9 +49,13 @@ class Binding:
 
 
 class BackendClient:
-    def __init__(self, http: httpx.AsyncClient, secret_key: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, service_key: str) -> None:
         self.http = http
-        self._service = {"Authorization": f"Bearer {service_key(secret_key)}"}
+        self._service = {"Authorization": f"Bearer {service_key}"}
+
+    def _chat(self, sender_id: str) -> dict[str, str]:
+        """Acting for the person this chat is bound to (the chat id stays out of URLs and logs)."""
+        return {**self._service, "X-Jianpei-Chat": quote(sender_id, safe="")}
 
     async def _call(
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
@@ -72,7 +76,7 @@ class BackendClient:
     # -- chats ------------------------------------------------------------------------------------
 
     async def binding(self, sender_id: str) -> Binding:
-        data = await self._call("GET", f"/api/assistant/bindings/{sender_id}", headers=self._service)
+        data = await self._call("GET", "/api/assistant/binding", headers=self._chat(sender_id))
         return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
 
     async def bind_with_code(self, sender_id: str, phone: str, code: str) -> Binding:
@@ -84,7 +88,7 @@ class BackendClient:
         )
         return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
 
-    async def bind_with_token(self, sender_id: str, token: str, system: System) -> Binding:
+    async def bind_with_token(self, sender_id: str, token: str, system: str) -> Binding:
         data = await self._call(
             "POST",
             "/api/assistant/bindings",
@@ -93,20 +97,18 @@ class BackendClient:
         )
         return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
 
-    async def _as_person(self, sender_id: str, system: System = "registry") -> dict[str, str]:
-        data = await self._call(
-            "POST",
-            "/api/assistant/tokens",
-            headers=self._service,
-            json={"sender_id": sender_id, "system": system},
-        )
-        return {"Authorization": f"Bearer {data['token']}"}
-
     # -- 管理系统 -----------------------------------------------------------------------------------
 
-    async def register(self, name: str, id_number: str, phone: str) -> str:
+    async def send_registry_code(self, name: str, id_number: str, phone: str) -> None:
+        await self._call(
+            "POST", "/api/registry/sms-codes", json={"name": name, "id_number": id_number, "phone": phone}
+        )
+
+    async def register(self, name: str, id_number: str, phone: str, code: str) -> str:
         data = await self._call(
-            "POST", "/api/registry/accounts", json={"name": name, "id_number": id_number, "phone": phone}
+            "POST",
+            "/api/registry/accounts",
+            json={"name": name, "id_number": id_number, "phone": phone, "code": code},
         )
         return str(data["message"])
 
@@ -115,7 +117,7 @@ class BackendClient:
 
     async def certificates(self, sender_id: str) -> list[Certificate]:
         data = await self._call(
-            "GET", "/api/registry/me/certificates", headers=await self._as_person(sender_id)
+            "GET", "/api/registry/me/certificates", headers=self._chat(sender_id)
         )
         return [
             Certificate(
@@ -131,27 +133,30 @@ class BackendClient:
 
     async def profile(self, sender_id: str) -> dict[str, Any]:
         data: dict[str, Any] = await self._call(
-            "GET", "/api/registry/me", headers=await self._as_person(sender_id)
+            "GET", "/api/registry/me", headers=self._chat(sender_id)
         )
         return data
 
-    async def check_photo(self, content: bytes, filename: str) -> dict[str, Any]:
+    async def check_photo(self, sender_id: str, content: bytes, filename: str) -> dict[str, Any]:
+        """The check, and the photo that passes kept by the backend as this chat's pending photo."""
         data: dict[str, Any] = await self._call(
             "POST",
-            "/api/assistant/photo-checks",
-            headers=self._service,
+            "/api/assistant/photos",
+            headers=self._chat(sender_id),
             files={"file": (filename, content, "application/octet-stream")},
         )
         return data
 
-    async def upload_registry_photo(self, sender_id: str, content: bytes, filename: str) -> str:
+    async def submit_photo(self, sender_id: str, pending_id: str) -> str:
         data = await self._call(
-            "PUT",
-            "/api/registry/me/photo",
-            headers=await self._as_person(sender_id),
-            files={"file": (filename, content, "image/jpeg" if content[:2] == b"\xff\xd8" else "image/png")},
+            "POST", f"/api/assistant/photos/{_segment(pending_id)}/submit", headers=self._chat(sender_id)
         )
         return str(data["message"])
+
+    async def discard_photo(self, sender_id: str, pending_id: str) -> None:
+        await self._call(
+            "DELETE", f"/api/assistant/photos/{_segment(pending_id)}", headers=self._chat(sender_id)
+        )
 
     # -- 继续教育平台 ---------------------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class BackendClient:
 
     async def learning_certificates(self, sender_id: str) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = await self._call(
-            "GET", "/api/learning/me/certificates", headers=await self._as_person(sender_id, "learning")
+            "GET", "/api/learning/me/certificates", headers=self._chat(sender_id)
         )
         return data
 
@@ -185,7 +190,7 @@ class BackendClient:
             "GET",
             "/api/learning/packages",
             params={"certificate_number": certificate_number},
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
         )
         return data
 
@@ -195,7 +200,7 @@ class BackendClient:
         data: dict[str, Any] = await self._call(
             "POST",
             "/api/learning/enrolments",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
             json={
                 "certificate_number": certificate_number,
                 "cycle_year": cycle_year,
@@ -206,7 +211,7 @@ class BackendClient:
 
     async def enrolments(self, sender_id: str) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = await self._call(
-            "GET", "/api/learning/enrolments", headers=await self._as_person(sender_id, "learning")
+            "GET", "/api/learning/enrolments", headers=self._chat(sender_id)
         )
         return data
 
@@ -214,7 +219,7 @@ class BackendClient:
         data = await self._call(
             "POST",
             "/api/learning/player-links",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
             json={"enrolment_id": enrolment_id},
         )
         return str(data["url"])
@@ -223,7 +228,7 @@ class BackendClient:
         data: dict[str, Any] = await self._call(
             "POST",
             f"/api/learning/enrolments/{enrolment_id}/assessment",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
         )
         return data
 
@@ -231,7 +236,7 @@ class BackendClient:
         data: dict[str, Any] = await self._call(
             "PUT",
             f"/api/learning/enrolments/{enrolment_id}/assessment/answers/{index}",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
             json={"answer": answer},
         )
         return data
@@ -240,7 +245,7 @@ class BackendClient:
         data: dict[str, Any] = await self._call(
             "POST",
             f"/api/learning/enrolments/{enrolment_id}/assessment/submit",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
         )
         return data
 
@@ -252,7 +257,7 @@ class BackendClient:
         data: dict[str, Any] = await self._call(
             "POST",
             f"/api/documents/me/certificates/{_segment(certificate_number)}/training-proofs/{cycle_year}",
-            headers=await self._as_person(sender_id, "learning"),
+            headers=self._chat(sender_id),
         )
         return data
 
@@ -260,8 +265,8 @@ class BackendClient:
         kind = "renewal" if renew else "e-certificate"
         data: dict[str, Any] = await self._call(
             "POST",
-            f"/api/documents/me/certificates/{quote(certificate_number, safe='')}/{kind}",
-            headers=await self._as_person(sender_id, "registry"),
+            f"/api/documents/me/certificates/{_segment(certificate_number)}/{kind}",
+            headers=self._chat(sender_id),
         )
         return data
 
@@ -270,7 +275,7 @@ _client: BackendClient | None = None
 
 
 def configure(client: BackendClient) -> None:
-    """The embedded runtime hands in its in-process client."""
+    """The composition root hands in its client (in-process, or pointed at the backend's URL)."""
     global _client
     _client = client
 
@@ -279,9 +284,9 @@ def backend() -> BackendClient:
     """The configured client; under a standalone action server, one built from the environment."""
     global _client
     if _client is None:
-        from bot.settings import AssistantSettings
-        from services.settings import get_settings
-
-        base_url = AssistantSettings().backend_url or get_settings().public_url
-        _client = BackendClient(httpx.AsyncClient(base_url=base_url, timeout=30), get_settings().secret_key)
+        base_url = os.environ.get("JIANPEI_BACKEND_URL")
+        key = os.environ.get("JIANPEI_SERVICE_KEY")
+        if not base_url or not key:
+            raise RuntimeError("a standalone action server needs JIANPEI_BACKEND_URL and JIANPEI_SERVICE_KEY")
+        _client = BackendClient(httpx.AsyncClient(base_url=base_url, timeout=30), key)
     return _client

@@ -9,10 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.client import BackendClient, BackendError, backend
+from rules.help import APOLOGY
 
 log = structlog.get_logger(__name__)
-HELPLINE = "4009999355"
-APOLOGY = f"抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 {HELPLINE}。"
 
 
 def client() -> BackendClient:

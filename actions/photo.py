@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,7 +12,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import pending_photo
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, say_error
 
@@ -45,24 +45,30 @@ class ValidatePhotoForm(FormValidationAction):
             return {}
         filename = str(attachment.get("filename") or "photo.jpg")[:100]
         try:
-            checked = await client().check_photo(content, filename)
+            checked = await client().check_photo(tracker.sender_id, content, filename)
         except BackendError as error:
-            say_error(dispatcher, error)
+            if error.code == "not_bound":
+                dispatcher.utter_message(response="utter_need_binding")
+            else:
+                say_error(dispatcher, error)
             return {}
         problems = "\n".join(f"· {p['message']}" for p in checked["problems"])
-        fixed = checked["fixed_base64"]
-        if fixed is None:
+        if checked["pending_id"] is None:
             dispatcher.utter_message(text=f"这张照片不能用：\n{problems}\n请按要求重新拍一张发过来。")
             return {}
         if checked["changed"]:
             dispatcher.utter_message(
                 text=f"原照片有这些问题：\n{problems}\n我帮您改好了一张（白底、295×413、30KB以内），请看看：",
-                image=f"data:image/jpeg;base64,{fixed}",
+                image=checked["preview_url"],
             )
         else:
             dispatcher.utter_message(text="照片检查合格。")
-        key = pending_photo.keep(tracker.sender_id, base64.b64decode(fixed))
-        return {"photo_check": {"filename": "photo.jpg" if checked["changed"] else filename, "key": key}}
+        return {"photo_check": {"pending_id": checked["pending_id"]}}
+
+
+def _pending_id(tracker: Tracker) -> str:
+    pending = tracker.get_slot("photo_check")
+    return str(pending.get("pending_id") or "") if isinstance(pending, dict) else ""
 
 
 def _nothing_pending(dispatcher: CollectingDispatcher) -> None:
@@ -81,23 +87,19 @@ class ActionSubmitPhoto(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        pending = tracker.get_slot("photo_check")
-        key = str(pending.get("key") or "") if isinstance(pending, dict) else ""
-        if not key:
+        pending_id = _pending_id(tracker)
+        if not pending_id:
             _nothing_pending(dispatcher)
             return []
         if not await bound_or_explain(tracker, dispatcher):
             return []
-        content = pending_photo.take(tracker.sender_id, key)
-        if content is None:
-            _nothing_pending(dispatcher)
-            return [SlotSet("photo_check", None)]
         try:
-            message = await client().upload_registry_photo(
-                tracker.sender_id, content, str(pending["filename"])
-            )
+            message = await client().submit_photo(tracker.sender_id, pending_id)
         except BackendError as error:
-            say_error(dispatcher, error)
+            if error.code == "photo_gone":
+                _nothing_pending(dispatcher)
+            else:
+                say_error(dispatcher, error)
             return [SlotSet("photo_check", None)]
         dispatcher.utter_message(text=message)
         return [SlotSet("photo_check", None)]
@@ -112,8 +114,10 @@ class ActionDiscardPhoto(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        pending = tracker.get_slot("photo_check")
-        if isinstance(pending, dict) and pending.get("key"):
-            pending_photo.drop(tracker.sender_id, str(pending["key"]))
+        pending_id = _pending_id(tracker)
+        if pending_id:
+            # gone already is fine too: the backend sweeps what is left within the hour
+            with contextlib.suppress(BackendError):
+                await client().discard_photo(tracker.sender_id, pending_id)
         dispatcher.utter_message(response="utter_photo_not_submitted")
         return [SlotSet("photo_check", None)]

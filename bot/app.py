@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 import actions.client
 import actions.pending_details
-import actions.pending_photo
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
 from bot.channels.remote import RemoteRasa
@@ -19,7 +18,6 @@ from bot.channels.rest import Handler, Transcript, rest_router
 from bot.channels.telegram.channel import TelegramChannel, build_channel
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.web import web_router
-from bot.chat_api import router as chat_api_router
 from bot.handoff.status import ConversationStatus
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
@@ -29,6 +27,7 @@ from bot.runtime.store import TrackerStore
 from bot.runtime.understanding import Interpreter, load_interpreter
 from bot.settings import AssistantSettings
 from services.app import build_backend, create_app
+from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.errors import install_error_handlers
 from services.limits import BodySizeLimit
@@ -67,7 +66,6 @@ def create_assistant_app(
         interpreter = interpreter or load_interpreter(backend.settings)
     model = f"rasa:{settings.rasa_url}" if remote else interpreter.version if interpreter else None
     backend_app = create_app(backend, nlu_version=lambda: model)
-    backend_app.include_router(chat_api_router)
     to_backend = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
@@ -77,8 +75,9 @@ def create_assistant_app(
         handler = remote.handle
         transcript = _no_transcript  # the external Rasa server keeps the conversation
     else:
-        actions.client.configure(actions.client.BackendClient(to_backend, backend.settings.secret_key))
-        actions.pending_photo.configure(backend.settings.data_dir / "pending_photos")
+        actions.client.configure(
+            actions.client.BackendClient(to_backend, service_key(backend.settings.secret_key))
+        )
         actions.pending_details.configure(backend.settings.data_dir / "pending_details")
         assistant = build_assistant(backend, settings, interpreter)
         handler = assistant.handle

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from pydantic import BaseModel
 
 from services.admin_api import router as admin_router
+from services.chatlinks.api import router as chatlinks_router
 from services.clock import Clock, system_clock
 from services.context import Backend
 from services.documents.api import router as documents_router
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(admin_router)
     app.include_router(documents_router)
     app.include_router(learning_router)
+    app.include_router(chatlinks_router)
 
     @app.get(
         "/health",

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from services.auth import person_for_token
+from services.chatlinks.keys import bound_person, chat_id, is_service_key
 from services.context import Backend, get_backend
 from services.errors import AppError
 
@@ -19,9 +20,14 @@ def bearer(authorization: str | None) -> str:
     return token.strip()
 
 
-async def authenticated_person(backend: Backend, system: str, authorization: str | None) -> int:
-    """The person id behind a valid, unexpired token of `system`."""
+async def authenticated_person(
+    backend: Backend, system: str, authorization: str | None, chat: str | None = None
+) -> int:
+    """The person id behind a valid, unexpired token of `system` — or, when the assistant calls with
+    its service key and names a chat, the person that chat is bound to."""
     token = bearer(authorization)
+    if chat is not None and is_service_key(backend, token):
+        return await bound_person(backend, chat_id(chat))
     async with backend.sessions() as session:
         person_id = await person_for_token(session, system=system, token=token, now=backend.now())
     if person_id is None:

@@ -12,10 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.chat_api import router as chat_api_router
-from bot.chat_api import service_key
 from services.app import create_app
 from services.auth import hash_password
+from services.chatlinks.keys import service_key
 from services.context import Backend
 from storage.models import LearningAccount, Person, RegistryAccount, SmsMessage
 from tests.conftest import FakeClock
@@ -116,9 +115,8 @@ async def test_parallel_wrong_codes_at_registration_get_five_tries(
 
 
 async def test_parallel_wrong_codes_binding_a_chat_get_five_tries(backend: Backend) -> None:
-    """The assistant's binding route, as the assistant's app mounts it on the backend."""
+    """The assistant's binding route, part of the backend's app."""
     app = create_app(backend)
-    app.include_router(chat_api_router)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://jianpei.test"
     ) as client:

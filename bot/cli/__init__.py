@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli.actions import actions_server
 from bot.cli.admin import admin_app
 from bot.cli.chat import chat
 from bot.cli.db import db_app
@@ -19,6 +20,10 @@ app = typer.Typer(
 )
 app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
 app.command(help="在终端里和助手聊天 / Chat with the assistant in a terminal.")(chat)
+app.command(
+    "actions",
+    help="单独运行动作服务（给外部 Rasa 用） / Run the actions as an action server for an external Rasa.",
+)(actions_server)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(photo_app, name="photo")

@@ -17,6 +17,7 @@ from bot.runtime.responses import from_dispatcher, render
 from bot.runtime.rules import RuleBook
 from bot.runtime.tracker import DialogueTracker, action_event, bot_event, loop_event, slot_event
 from bot.runtime.understanding import FALLBACK_INTENT
+from rules.help import APOLOGY
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +34,6 @@ NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "good
 STEP_SLOTS: dict[str, frozenset[str]] = {
     "photo_check": frozenset({"confirm_photo", "affirm", "deny", "cancel"})
 }
-APOLOGY = "抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 4009999355。"
 
 
 class Dialogue:

@@ -39,19 +39,26 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 CertificateNumber = str
 
 
-async def registry_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
-    return await authenticated_person(backend, REGISTRY, authorization)
+ChatHeader = Annotated[str | None, Header(include_in_schema=False)]
+
+
+async def registry_person(
+    backend: BackendDep, authorization: Annotated[str | None, Header()] = None, x_jianpei_chat: ChatHeader = None
+) -> int:
+    return await authenticated_person(backend, REGISTRY, authorization, x_jianpei_chat)
 
 
 RegistryPerson = Annotated[int, Depends(registry_person)]
 
 
-async def either_person(backend: BackendDep, authorization: Annotated[str | None, Header()] = None) -> int:
+async def either_person(
+    backend: BackendDep, authorization: Annotated[str | None, Header()] = None, x_jianpei_chat: ChatHeader = None
+) -> int:
     """A 继续教育平台 token (where 打印证书 lives) or a 管理系统 token of the same person."""
     try:
-        return await authenticated_person(backend, LEARNING, authorization)
+        return await authenticated_person(backend, LEARNING, authorization, x_jianpei_chat)
     except AppError:
-        return await authenticated_person(backend, REGISTRY, authorization)
+        return await authenticated_person(backend, REGISTRY, authorization, x_jianpei_chat)
 
 
 EitherPerson = Annotated[int, Depends(either_person)]

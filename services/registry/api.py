@@ -33,9 +33,11 @@ router = APIRouter(prefix="/api/registry", tags=["管理系统 registry"])
 
 
 async def current_person_id(
-    backend: BackendDep, authorization: Annotated[str | None, Header()] = None
+    backend: BackendDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_jianpei_chat: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> int:
-    return await authenticated_person(backend, accounts.SYSTEM, authorization)
+    return await authenticated_person(backend, accounts.SYSTEM, authorization, x_jianpei_chat)
 
 
 PersonId = Annotated[int, Depends(current_person_id)]

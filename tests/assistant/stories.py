@@ -25,7 +25,7 @@ import httpx
 import yaml
 from sqlalchemy import select
 
-from bot.chat_api import service_key
+from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from storage.models import AssessmentAttempt, ConversationEvent, SmsMessage

@@ -20,6 +20,7 @@ from bot.runtime.executor import RASA_VERSION
 from bot.runtime.tracker import DialogueTracker, user_event
 from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from tests.assistant.stories import bind_demo_trainee
@@ -34,21 +35,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-async def action_server(backend: Backend, interpreter: Interpreter) -> AsyncIterator[tuple[str, str]]:
-    """(action server URL, backend URL): the standalone action server pointed at the served backend."""
+@pytest.fixture(params=["rasa_sdk", "jianpei actions"])
+async def action_server(
+    request: pytest.FixtureRequest, backend: Backend, interpreter: Interpreter
+) -> AsyncIterator[tuple[str, str]]:
+    """(action server URL, backend URL): the standalone action server pointed at the served backend —
+    rasa-sdk's own, given the service key, or `jianpei actions`, which derives it from the secret."""
     app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
     async with uvicorn_serving(app) as backend_url:
         port = free_port()
         env = {
             **os.environ,
             "JIANPEI_BACKEND_URL": backend_url,
-            "JIANPEI_SECRET_KEY": backend.settings.secret_key,
             "JIANPEI_ENV": "test",
             "JIANPEI_DATA_DIR": str(backend.settings.data_dir),
         }
+        if request.param == "rasa_sdk":
+            env["JIANPEI_SERVICE_KEY"] = service_key(backend.settings.secret_key)
+            command = (sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port))
+        else:
+            env["JIANPEI_SECRET_KEY"] = backend.settings.secret_key
+            command = (str(Path(sys.executable).parent / "jianpei"), "actions", "--port", str(port))
         process = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)),
+            *command,
             cwd=ROOT,
             env=env,
             stdout=asyncio.subprocess.DEVNULL,

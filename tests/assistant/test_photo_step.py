@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -62,15 +63,22 @@ async def test_confirm_right_after_the_warning_submits(
 
 
 async def test_no_photo_bytes_in_stored_chat_history(chat: Chat, backend: Backend, clock: FakeClock) -> None:
-    """The mended photo is shown to the trainee and then submitted, yet no stored event holds it."""
+    """The mended photo is shown to the trainee as a signed link to the backend's pending copy, then
+    submitted, yet no stored event holds its bytes."""
     await load_demo_data(backend)
     await bind_demo_trainee(chat.http, backend, chat.conversation_id)
     content = base64.b64encode(photo("big.jpg")).decode()
     answers = await chat.say("", attachment={"filename": "big.jpg", "content_base64": content})
-    assert any(str(a.get("image", "")).startswith("data:image/jpeg;base64,") for a in answers)
+    images = [str(a["image"]) for a in answers if a.get("image")]
+    assert len(images) == 1 and images[0].startswith(backend.settings.public_url), images
+    preview = await chat.http.get(urlsplit(images[0]).path)
+    assert preview.status_code == 200 and preview.content.startswith(b"\xff\xd8")
+    forged = await chat.http.get(urlsplit(images[0]).path[:-3] + "abc")
+    assert forged.status_code == 404
     clock.advance(seconds=5)
     assert "照片已上传" in await chat.text("/confirm_photo")
     assert not list((backend.settings.data_dir / "pending_photos").iterdir())  # submitted, then gone
+    assert (await chat.http.get(urlsplit(images[0]).path)).status_code == 404
     async with backend.sessions() as session:
         stored = (
             await session.scalars(

@@ -1,0 +1,31 @@
+"""`jianpei actions`: our actions as a standalone rasa-sdk action server, for an external Rasa
+server. The composition root of that process: it hands the actions the backend's URL and the
+service key derived from this installation's secret, so nothing needs copying by hand. rasa-sdk
+serves from worker processes that import the actions afresh, so both travel in their environment
+(`JIANPEI_BACKEND_URL`, `JIANPEI_SERVICE_KEY`), the way `python -m rasa_sdk` is configured."""
+
+from __future__ import annotations
+
+import typer
+
+
+def actions_server(
+    port: int = typer.Option(5055, help="端口 / port the action server listens on"),
+) -> None:
+    import os
+
+    from rasa_sdk.endpoint import run
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.cli.common import load_settings
+    from bot.settings import AssistantSettings
+    from services.chatlinks.keys import service_key
+
+    settings = load_settings(say_secret=True)
+    base_url = AssistantSettings().backend_url or settings.public_url
+    os.environ["JIANPEI_BACKEND_URL"] = base_url
+    os.environ["JIANPEI_SERVICE_KEY"] = service_key(settings.secret_key)
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    typer.echo(f"动作服务 action server: http://0.0.0.0:{port}/webhook -> 后台 backend {base_url}")
+    run(executor, port=port)

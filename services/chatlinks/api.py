@@ -1,0 +1,9 @@
+"""The chat front-end's routes, mounted by the backend app."""
+
+from fastapi import APIRouter
+
+from services.chatlinks import bindings, photos
+
+router = APIRouter()
+router.include_router(bindings.router)
+router.include_router(photos.router)
