@@ -30,6 +30,7 @@ _CODE = re.compile(r"^\d{6}$")
 _MASKS = {"reg_id_number": mask_id_number, "reg_phone": mask_phone}
 _REG_SLOTS = ("reg_name", "reg_id_number", "reg_phone")
 EXPIRED = "填的内容已过期，请重新填写。"
+REGISTERED = "ok"  # reg_code once the account exists: the code itself is never kept
 
 
 def _text(value: Any) -> str:
@@ -85,19 +86,83 @@ class ValidateRegistrationForm(FormValidationAction):
             return {"reg_id_number": None}
         return _set_aside(tracker, "reg_id_number", id_number)
 
-    def validate_reg_phone(
+    async def validate_reg_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """The backend checks the details and texts the registration code to this phone; details
+        that cannot register end the form here, before anyone waits for a code."""
         try:
             phone = _recalled(tracker, "reg_phone", value) or normalize_phone(_text(value))
         except InvalidIdentity as exc:
             dispatcher.utter_message(text=str(exc))
             return {"reg_phone": None}
+        id_number = _recalled(tracker, "reg_id_number")
+        if id_number is None:
+            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
+            return _given_up(tracker)
+        try:
+            await client().send_registry_code(str(tracker.get_slot("reg_name")), id_number, phone)
+        except BackendError as error:
+            if error.code != "sms_too_soon":
+                _refused(dispatcher, error)
+                return _given_up(tracker)
+            dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
+            return _set_aside(tracker, "reg_phone", phone)
+        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
         return _set_aside(tracker, "reg_phone", phone)
+
+    async def validate_reg_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Registers with the code: a wrong one is asked again, an expired one starts from the phone."""
+        code = re.sub(r"\s", "", _text(value))
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
+            return {"reg_code": None}
+        name = str(tracker.get_slot("reg_name"))
+        id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if id_number is None or phone is None:
+            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
+            return _given_up(tracker)
+        try:
+            await client().register(name, id_number, phone, code)
+        except BackendError as error:
+            if error.code == "sms_code_wrong":
+                say_error(dispatcher, error)
+                return {"reg_code": None}
+            if error.code in {"sms_code_expired", "sms_code_exhausted", "sms_code_missing"}:
+                say_error(dispatcher, error)
+                dispatcher.utter_message(text="请再输一遍手机号，重新发验证码。")
+                return {"reg_code": None, "reg_phone": None}
+            _refused(dispatcher, error)
+            return _given_up(tracker)
+        return {"reg_code": REGISTERED}
+
+
+def _refused(dispatcher: CollectingDispatcher, error: BackendError) -> None:
+    """Details that cannot register: an account already there can be bound, anything else retyped."""
+    say_error(dispatcher, error)
+    if error.status == 409:
+        dispatcher.utter_message(
+            text="如果是您本人注册过，点“绑定已有账号”就行。",
+            buttons=[{"title": "绑定已有账号", "payload": "/bind_account"}],
+        )
+    else:
+        dispatcher.utter_message(
+            text="填的内容已清空，改好后点“重新注册”再来一遍。",
+            buttons=[{"title": "重新注册", "payload": "/register"}],
+        )
+
+
+def _given_up(tracker: Tracker) -> dict[str, Any]:
+    """Ends the registration form (an empty `requested_slot`) with nothing kept."""
+    pending_details.forget(tracker.sender_id)
+    return {"requested_slot": None, "reg_code": None} | {slot: None for slot in _REG_SLOTS}
 
 
 class ActionRegister(Action):
-    """Creates the management-system account, then binds the chat through the SMS code."""
+    """After the form: the account exists (its code was right), so the platform's signup follows;
+    a form the validator ended has already said why."""
 
     def name(self) -> str:
         return "action_register"
@@ -105,28 +170,11 @@ class ActionRegister(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        name = tracker.get_slot("reg_name")
-        id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
-        if id_number is None or phone is None:
-            dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
-            return _cleared(tracker, *_REG_SLOTS)
-        try:
-            await client().register(str(name), id_number, phone)
-        except BackendError as error:
-            say_error(dispatcher, error)
-            if error.status == 409:
-                dispatcher.utter_message(
-                    text="如果是您本人注册过，点“绑定已有账号”就行。",
-                    buttons=[{"title": "绑定已有账号", "payload": "/bind_account"}],
-                )
-            else:
-                dispatcher.utter_message(
-                    text="填的内容已清空，改好后点“重新注册”再来一遍。",
-                    buttons=[{"title": "重新注册", "payload": "/register"}],
-                )
-            return _cleared(tracker, *_REG_SLOTS)
+        phone = _recalled(tracker, "reg_phone")
+        if tracker.get_slot("reg_code") != REGISTERED or phone is None:
+            return []
         dispatcher.utter_message(text="管理系统账号注册成功：账号是身份证号，初始密码是手机号。")
-        return await start_learning_signup(dispatcher, tracker, phone)
+        return [SlotSet("reg_code", None), *await start_learning_signup(dispatcher, tracker, phone)]
 
 
 async def start_learning_signup(
@@ -232,4 +280,4 @@ class ActionBind(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_bound")
         dispatcher.utter_message(response="utter_password_advice")
-        return _cleared(tracker, "sms_code", "signup_code", *_REG_SLOTS)
+        return _cleared(tracker, "sms_code", "signup_code", "reg_code", *_REG_SLOTS)

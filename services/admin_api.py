@@ -1,4 +1,5 @@
-"""Operator endpoints (JIANPEI_ADMIN_TOKEN): the authority's certificate upload and the SMS outbox."""
+"""Operator endpoints (JIANPEI_ADMIN_TOKEN): the authority's certificate upload, the SMS outbox and
+resetting a pre-empted account."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pydantic import BaseModel
 from services.context import BackendDep
 from services.errors import AppError
 from services.registry.certificate_import import UnreadableFile, import_certificates
-from services.registry.schemas import ImportErrorOut, ImportOut
+from services.registry.reset import reset_account
+from services.registry.schemas import AccountResetOut, AccountResetRequest, ImportErrorOut, ImportOut
 from services.security import require_admin
 from services.sms.outbox import recent_messages
 
@@ -61,3 +63,13 @@ async def sms_outbox(
             SmsOut.model_validate(message, from_attributes=True)
             for message in await recent_messages(session, phone=phone, limit=limit)
         ]
+
+
+@router.post("/registry/account-resets", status_code=201, response_model=AccountResetOut)
+async def reset_registry_account(body: AccountResetRequest, backend: BackendDep) -> AccountResetOut:
+    """After checking the caller's identity: remove the person's logins, phones, photo and chat
+    bindings so they can register again with their own phone; certificates and learning stay."""
+    record = await reset_account(
+        backend, id_number=body.id_number, reason=body.reason, operator=body.operator, via="api"
+    )
+    return AccountResetOut.model_validate(record, from_attributes=True)

@@ -9,9 +9,13 @@ import sys
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 from services.context import Backend
-from tests.people import make_id_number
+from storage.models import ChatBinding, RegistryAccount
+from storage.models.registry import AccountReset
+from tests.people import make_id_number, make_phone
+from tests.registry.signup import register_registry
 
 HEADER = "name,id_number,certificate_number,position,category,status,remark,issued_on\n"
 
@@ -95,10 +99,43 @@ def test_every_command_explains_itself_in_both_languages() -> None:
         ["--help"],
         ["admin", "--help"],
         ["admin", "import-certificates", "--help"],
+        ["admin", "reset-account", "--help"],
         ["db", "--help"],
     ):
         done = subprocess.run(
             [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60, check=True
         )
         assert any("\u4e00" <= ch <= "\u9fff" for ch in done.stdout), args
-        assert any(word in done.stdout for word in ("Import", "Operator", "Database", "Start")), args
+        assert any(word in done.stdout for word in ("Import", "Operator", "Database", "Start", "Reset")), args
+
+
+async def test_reset_account_command(backend: Backend, client: httpx.AsyncClient) -> None:
+    """Someone took 古林前's account with their own phone; staff reset it from the command line."""
+    id_number, theirs = make_id_number(), make_phone()
+    made = await register_registry(client, name="古林前", id_number=id_number, phone=theirs)
+    assert made.status_code == 201, made.text
+    async with backend.transaction() as session:
+        person_id = await session.scalar(select(RegistryAccount.person_id))
+        assert person_id is not None
+        session.add(ChatBinding(sender_id="rest:web-theirs", person_id=person_id, bound_at=backend.now()))
+
+    done = jianpei(
+        backend, "admin", "reset-account", "--id-number", id_number, "--reason", "本人持身份证到窗口核实"
+    )
+    assert done.returncode == 0, done.stderr
+    masked = id_number[:6] + "********" + id_number[-4:]
+    assert "账号已重置" in done.stdout and masked in done.stdout and "1个聊天绑定" in done.stdout
+    assert "account_reset" in done.stdout + done.stderr, "the reset is logged"
+    assert id_number not in done.stdout + done.stderr and theirs not in done.stdout + done.stderr
+    async with backend.sessions() as session:
+        audit = (await session.scalars(select(AccountReset))).one()
+        assert audit.via == "cli" and audit.operator and audit.reason == "本人持身份证到窗口核实"
+        assert audit.id_number_masked == masked and audit.chats_unbound == 1
+        assert await session.scalar(select(RegistryAccount.id)) is None
+
+    mine = make_phone()
+    again = await register_registry(client, name="古林前", id_number=id_number, phone=mine)
+    assert again.status_code == 201, again.text
+
+    unknown = jianpei(backend, "admin", "reset-account", "--id-number", make_id_number(), "--reason", "核实")
+    assert unknown.returncode == 1 and "没有这个身份证号" in unknown.stderr

@@ -1,7 +1,8 @@
-"""`jianpei admin`: the operator's commands (certificate upload, SMS outbox, demo data)."""
+"""`jianpei admin`: the operator's commands (certificate upload, SMS outbox, demo data, account reset)."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from bot.cli.documents import revoke_certificate
 if TYPE_CHECKING:
     from services.context import Backend
     from services.registry.certificate_import import ImportReport
+    from storage.models.registry import AccountReset
 
 admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
 admin_app.command(
@@ -111,6 +113,59 @@ def demo_data() -> None:
     typer.echo(
         f"演示数据已载入：证书新增{result.created}、更新{result.updated}、未变{result.unchanged}；"
         f"新开账号{loaded.accounts_created}"
+    )
+
+
+def _os_user() -> str:
+    """Who runs the command, for the record; a container may have no name for its user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@admin_app.command(
+    "reset-account",
+    help=(
+        "核实本人身份后重置账号：删除两个系统的登录、手机号、照片和聊天绑定，本人可重新注册；"
+        "证书和学习记录保留 / Reset a pre-empted account after checking identity: logins, phones, "
+        "photo and chat bindings go, certificates and learning records stay."
+    ),
+)
+def reset_account_command(
+    id_number: str = typer.Option(..., "--id-number", help="本人身份证号 / the person's ID number"),
+    reason: str = typer.Option(
+        ...,
+        "--reason",
+        help="原因和核实身份的方式（会记录下来） / why, and how identity was checked (kept on record)",
+    ),
+    operator: str | None = typer.Option(
+        None, "--operator", help="办理人（默认当前系统用户） / who does it (default: this OS user)"
+    ),
+) -> None:
+    from services.errors import AppError
+    from services.registry.reset import reset_account
+
+    async def work(backend: Backend) -> AccountReset:
+        return await reset_account(
+            backend, id_number=id_number, reason=reason, operator=operator or _os_user(), via="cli"
+        )
+
+    try:
+        record = run_with_backend(work)
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    gone = [
+        f"管理系统账号（{record.registry_phone_masked}）" if record.registry_phone_masked else "",
+        f"继续教育平台账号（{record.learning_phone_masked}）" if record.learning_phone_masked else "",
+        "照片" if record.photo_removed else "",
+        f"{record.chats_unbound}个聊天绑定" if record.chats_unbound else "",
+    ]
+    typer.echo(
+        f"账号已重置（记录 {record.id}，{record.id_number_masked}）：已删除"
+        + "、".join(item for item in gone if item)
+        + "。证书和学习记录保留，本人可以用自己的手机号重新注册。"
     )
 
 

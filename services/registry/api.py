@@ -16,6 +16,8 @@ from services.registry import accounts, photo_slot
 from services.registry.schemas import (
     CertificateHoursOut,
     CertificateOut,
+    CodeRequest,
+    CodeSent,
     HoursOut,
     LoggedIn,
     LoginRequest,
@@ -43,10 +45,21 @@ async def current_person_id(
 PersonId = Annotated[int, Depends(current_person_id)]
 
 
+@router.post("/sms-codes", status_code=202, response_model=CodeSent)
+async def send_code(body: CodeRequest, backend: BackendDep) -> CodeSent:
+    """Text a registration code to the phone, once the name, ID number and phone could register."""
+    resend_after = await accounts.send_registration_code(
+        backend, name=body.name, id_number=body.id_number, phone=body.phone
+    )
+    return CodeSent(message="验证码已发送，请查看手机短信", resend_after=resend_after)
+
+
 @router.post("/accounts", status_code=201, response_model=Registered)
 async def register(body: RegisterRequest, backend: BackendDep) -> Registered:
-    """Register a personal account: real name, ID number, mobile phone."""
-    await accounts.register(backend, name=body.name, id_number=body.id_number, phone=body.phone)
+    """Register a personal account: real name, ID number, mobile phone and the SMS code to it."""
+    await accounts.register(
+        backend, name=body.name, id_number=body.id_number, phone=body.phone, code=body.code
+    )
     return Registered(
         login=body.id_number.strip().upper(), must_change_password=True, message=PASSWORD_ADVICE
     )

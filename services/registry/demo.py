@@ -41,6 +41,6 @@ async def load_demo_data(backend: Backend) -> DemoLoad:
                 select(RegistryAccount.id).where(RegistryAccount.person_id == person.id)
             )
         if registered is None:
-            await accounts.register(backend, name=person.name, id_number=id_number, phone=phone)
+            await accounts.open_demo_account(backend, name=person.name, id_number=id_number, phone=phone)
             created += 1
     return DemoLoad(certificates=report.result, accounts_created=created)

@@ -7,10 +7,21 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 
-class RegisterRequest(BaseModel):
+class CodeRequest(BaseModel):
+    """The registration's details: checked before any code is texted."""
+
     name: str = Field(max_length=50)
     id_number: str = Field(max_length=30)
     phone: str = Field(max_length=30)
+
+
+class CodeSent(BaseModel):
+    message: str
+    resend_after: datetime
+
+
+class RegisterRequest(CodeRequest):
+    code: str = Field(max_length=10, description="短信验证码（6位数字）")
 
 
 class Registered(BaseModel):
@@ -98,3 +109,22 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     errors: list[ImportErrorOut]
+
+
+class AccountResetRequest(BaseModel):
+    id_number: str = Field(max_length=30)
+    reason: str = Field(max_length=200, description="重置原因，例如核实身份的方式")
+    operator: str = Field(max_length=50, description="办理人")
+
+
+class AccountResetOut(BaseModel):
+    id: int
+    id_number_masked: str
+    operator: str
+    reason: str
+    registry_phone_masked: str | None
+    learning_phone_masked: str | None
+    photo_removed: bool
+    chats_unbound: int
+    created_at: datetime
+    message: str = "账号已重置，本人可以用自己的手机号重新注册"

@@ -26,11 +26,13 @@ from storage.models.sms import SmsPhone
 
 
 class Purpose(StrEnum):
+    REGISTER_REGISTRY = "register_registry"
     REGISTER_LEARNING = "register_learning"
     BIND_CHAT = "bind_chat"
 
 
 _PURPOSE_TEXT = {
+    Purpose.REGISTER_REGISTRY: "管理系统注册",
     Purpose.REGISTER_LEARNING: "继续教育平台注册",
     Purpose.BIND_CHAT: "绑定建培助手",
 }

@@ -109,3 +109,24 @@ class HoursRecord(Base):
     @property
     def total_hours(self) -> float:
         return self.professional_hours + self.general_hours
+
+
+class AccountReset(Base):
+    """Staff reset a person's accounts after checking who they are: who, when, why and what went.
+
+    The ID number and phones are kept masked; `person_id` finds the person while they exist.
+    """
+
+    __tablename__ = "registry_account_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"), index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    operator: Mapped[str] = mapped_column(String(50))
+    via: Mapped[str] = mapped_column(String(10))  # api | cli
+    reason: Mapped[str] = mapped_column(String(200))
+    registry_phone_masked: Mapped[str | None] = mapped_column(String(11))
+    learning_phone_masked: Mapped[str | None] = mapped_column(String(11))
+    photo_removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    chats_unbound: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -101,6 +101,7 @@ async def test_new_trainee_from_hello_to_e_certificate(
         assert "身份证号" in await me.say("查干湖")
         assert "手机号" in await me.say("220723197011030711")
         assert "6位数字" in await me.say("139 0000 0004")
+        assert "继续教育平台的注册验证码" in await me.say(await latest_code(backend, "13900000004"))
         done = await me.say(await latest_code(backend, "13900000004"))
         assert "绑定成功，查干湖" in done and "高强度密码" in done
 

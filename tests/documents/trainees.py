@@ -13,6 +13,7 @@ from services.context import Backend
 from storage.models import Certificate, HoursRecord, Person
 from tests.people import make_id_number, make_phone
 from tests.photos.synth import id_photo_jpeg
+from tests.registry.signup import register_registry
 
 _numbers = itertools.count(1)
 
@@ -35,9 +36,7 @@ async def registered(
     client: httpx.AsyncClient, backend: Backend, *, name: str = "古林前", photo: bool = True
 ) -> Trainee:
     id_number, phone = make_id_number("19780512"), make_phone()
-    created = await client.post(
-        "/api/registry/accounts", json={"name": name, "id_number": id_number, "phone": phone}
-    )
+    created = await register_registry(client, name=name, id_number=id_number, phone=phone)
     assert created.status_code == 201, created.text
     auth = await login(client, id_number, phone)
     if photo:

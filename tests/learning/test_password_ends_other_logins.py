@@ -7,6 +7,7 @@ import httpx
 
 from services.context import Backend
 from tests.learning.conftest import make_trainee
+from tests.registry.signup import register_registry
 
 
 async def test_new_password_logs_out_the_other_devices(client: httpx.AsyncClient, backend: Backend) -> None:
@@ -15,9 +16,8 @@ async def test_new_password_logs_out_the_other_devices(client: httpx.AsyncClient
         "/api/learning/login", json={"login": trainee.id_number, "password": trainee.phone}
     )
     other_device = {"Authorization": f"Bearer {again.json()['token']}"}
-    made = await client.post(
-        "/api/registry/accounts",
-        json={"name": trainee.name, "id_number": trainee.id_number, "phone": trainee.phone},
+    made = await register_registry(
+        client, name=trainee.name, id_number=trainee.id_number, phone=trainee.phone
     )
     assert made.status_code == 201, made.text
     registry = await client.post(

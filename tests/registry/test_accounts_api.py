@@ -9,11 +9,12 @@ from services.context import Backend
 from storage.models import Person, RegistryAccount
 from tests.conftest import FakeClock
 from tests.people import make_id_number, make_phone, make_wrong_check_id_number
+from tests.registry.signup import register_registry
 
 
 async def register(client: httpx.AsyncClient, name: str = "白山松", **fields: str) -> httpx.Response:
     body = {"name": name, "id_number": make_id_number(), "phone": make_phone(), **fields}
-    return await client.post("/api/registry/accounts", json=body)
+    return await register_registry(client, **body)
 
 
 async def login(client: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
@@ -27,9 +28,8 @@ async def count(backend: Backend, model: type) -> int:
 
 async def test_register_then_login_with_id_number_and_phone(client: httpx.AsyncClient) -> None:
     id_number = make_id_number()
-    response = await client.post(
-        "/api/registry/accounts",
-        json={"name": "白山松", "id_number": id_number.lower(), "phone": "139-0000 1234"},
+    response = await register_registry(
+        client, name="白山松", id_number=id_number.lower(), phone="139-0000 1234"
     )
     assert response.status_code == 201
     body = response.json()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from services.context import Backend
 from storage.models import Certificate, Person
 from tests.people import make_id_number, make_phone, make_wrong_check_id_number
+from tests.registry.signup import register_registry
 
 HEADER = "name,id_number,certificate_number,position,category,status,remark,issued_on\n"
 
@@ -121,7 +122,7 @@ async def test_trainee_sees_only_their_own_certificates(
         + f"白山松,{theirs},220813,钢筋工,技能人员,正常,,2018-11-09\n",
     )
     phone = make_phone()
-    await client.post("/api/registry/accounts", json={"name": "古林前", "id_number": mine, "phone": phone})
+    await register_registry(client, name="古林前", id_number=mine, phone=phone)
     token = (await client.post("/api/registry/sessions", json={"login": mine, "password": phone})).json()[
         "token"
     ]

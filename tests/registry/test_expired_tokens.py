@@ -10,6 +10,7 @@ from storage.models import AuthToken, Person
 from tests.conftest import FakeClock
 from tests.learning.conftest import register_and_login
 from tests.people import make_id_number, make_phone
+from tests.registry.signup import register_registry
 
 
 async def _tokens(backend: Backend, id_number: str) -> list[tuple[str, bool]]:
@@ -25,9 +26,7 @@ async def _tokens(backend: Backend, id_number: str) -> list[tuple[str, bool]]:
 
 async def _registered(client: httpx.AsyncClient, name: str) -> tuple[str, str]:
     id_number, phone = make_id_number(), make_phone()
-    made = await client.post(
-        "/api/registry/accounts", json={"name": name, "id_number": id_number, "phone": phone}
-    )
+    made = await register_registry(client, name=name, id_number=id_number, phone=phone)
     assert made.status_code == 201, made.text
     return id_number, phone
 

@@ -9,15 +9,14 @@ from services.errors import HELPLINE
 from tests.conftest import FakeClock
 from tests.learning.conftest import add_person, register_and_login
 from tests.people import make_id_number, make_phone
+from tests.registry.signup import register_registry
 
 LOGINS = {"registry": "/api/registry/sessions", "learning": "/api/learning/login"}
 
 
 async def _registry_account(client: httpx.AsyncClient, _backend: Backend) -> tuple[str, str, dict[str, str]]:
     id_number, phone = make_id_number(), make_phone()
-    made = await client.post(
-        "/api/registry/accounts", json={"name": "白山松", "id_number": id_number, "phone": phone}
-    )
+    made = await register_registry(client, name="白山松", id_number=id_number, phone=phone)
     assert made.status_code == 201, made.text
     token = (await client.post(LOGINS["registry"], json={"login": id_number, "password": phone})).json()[
         "token"

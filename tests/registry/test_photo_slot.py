@@ -12,6 +12,7 @@ from services.context import Backend
 from storage.models import Photo
 from tests.people import make_id_number, make_phone
 from tests.photos.synth import ID_BLUE, cat, encode, id_photo_jpeg, portrait
+from tests.registry.signup import register_registry
 
 
 def jpeg(quality: int = 85) -> bytes:
@@ -21,9 +22,7 @@ def jpeg(quality: int = 85) -> bytes:
 
 async def logged_in(client: httpx.AsyncClient) -> dict[str, str]:
     id_number, phone = make_id_number(), make_phone()
-    await client.post(
-        "/api/registry/accounts", json={"name": "雾凇岛", "id_number": id_number, "phone": phone}
-    )
+    await register_registry(client, name="雾凇岛", id_number=id_number, phone=phone)
     token = (
         await client.post("/api/registry/sessions", json={"login": id_number, "password": phone})
     ).json()["token"]
