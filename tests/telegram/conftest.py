@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from bot.app import create_assistant_app
 from bot.channels.telegram.channel import TelegramChannel
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from tests.assistant.conftest import interpreter, nlu_data_dir
 from tests.telegram.fake_api import TOKEN, Call, FakeTelegram, Updates

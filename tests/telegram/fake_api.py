@@ -168,6 +168,10 @@ class FakeTelegram:
                     files[name] = (value.filename, value.file.read())
                 else:
                     fields[name] = value
+        for name, value in list(fields.items()):  # aiogram uploads a file under a name of its own
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in files:
+                files[name] = files.pop(value[9:])
+                del fields[name]
         call = Call(method, fields, files, at=time.monotonic())
         self.calls.append(call)  # recorded on arrival: a call never answered is seen too
         await self._notify()

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
+from nlu import Interpreter
 from services.context import Backend
 from storage.models import ConversationEvent, TelegramUpdate
 from tests.conftest import FakeClock

@@ -56,19 +56,37 @@ class Sender:
         self._interval = 1.0 / per_second
         self._chat_interval = 1.0 / per_chat_per_second
         self._next_any = 0.0  # loop time of the next free slot over all chats
-        self._next_in_chat: dict[str, float] = {}
+        self._next_in_chat: dict[str, float] = {}  # loop time from which the chat may get the next
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}  # and how many wait on it
         self._paused_until = 0.0
         self._blocked: set[str] = set()
         self._known: set[str] = set()  # chats whose blocked mark was read from the database
 
     async def call(self, chat_id: str, method: TelegramMethod[T]) -> T:
-        """Send `method` into `chat_id` at Telegram's pace; raises ChatBlocked for a refusing chat."""
+        """Send `method` into `chat_id` at Telegram's pace; raises ChatBlocked for a refusing chat.
+        Calls into one chat go one at a time; the next may start a chat interval after the previous
+        one was answered, so Telegram sees them at least that far apart."""
         if await self.is_blocked(chat_id):
             raise ChatBlocked(chat_id)
+        lock, users = self._chat_locks.get(chat_id) or (asyncio.Lock(), 0)
+        self._chat_locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._paced(chat_id, method)
+        finally:
+            lock, users = self._chat_locks[chat_id]
+            if users == 1:
+                del self._chat_locks[chat_id]
+            else:
+                self._chat_locks[chat_id] = (lock, users - 1)
+
+    async def _paced(self, chat_id: str, method: TelegramMethod[T]) -> T:
+        loop = asyncio.get_running_loop()
         retried = False
         waits = 0
         while True:
-            await self._slot(chat_id)
+            await _sleep_until(loop, self._next_in_chat.get(chat_id, 0.0))
+            await self._slot(loop)
             try:
                 return await self.bot(method)
             except TelegramRetryAfter as error:
@@ -76,7 +94,6 @@ class Sender:
                 log.warning("telegram_retry_after", seconds=error.retry_after, waits=waits)
                 if waits > MAX_RETRY_AFTER_WAITS:
                     raise
-                loop = asyncio.get_running_loop()
                 self._paused_until = max(self._paused_until, loop.time() + error.retry_after)
             except TelegramForbiddenError:
                 await self.mark_blocked(chat_id)
@@ -86,23 +103,21 @@ class Sender:
                     raise
                 retried = True
                 log.warning("telegram_send_retried", error=type(error).__name__)
+            finally:
+                self._next_in_chat[chat_id] = loop.time() + self._chat_interval
+                if len(self._next_in_chat) > 10_000:  # forget chats whose turn has long passed
+                    now = loop.time()
+                    self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
 
-    async def _slot(self, chat_id: str) -> None:
-        """Wait for this chat's next turn, then for a free slot over all chats (in that order, so a
-        busy chat never holds up the others)."""
-        loop = asyncio.get_running_loop()
-        chat_at = max(loop.time(), self._next_in_chat.get(chat_id, 0.0))
-        self._next_in_chat[chat_id] = chat_at + self._chat_interval
-        await _sleep_until(loop, chat_at)
+    async def _slot(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for a free slot over all chats (and out any pause a 429 asked for)."""
         while True:
             now = loop.time()
             ready = max(self._next_any, self._paused_until)
             if now >= ready:
                 self._next_any = now + self._interval
-                break
+                return
             await _sleep_until(loop, ready)
-        if len(self._next_in_chat) > 10_000:  # forget chats whose turn has long passed
-            self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
 
     async def is_blocked(self, chat_id: str) -> bool:
         if chat_id in self._blocked:

@@ -1,0 +1,74 @@
+"""One paced sender: with the fake server enforcing Telegram's limits (30 messages/s overall, one a
+second per chat) nothing is refused; a 429 is waited out and the message arrives once; a chat that
+blocked the bot (403) gets nothing more until its user writes again."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from bot.app import create_assistant_app
+from bot.channels.telegram.sender import ChatBlocked
+from nlu import Interpreter
+from services.context import Backend
+from storage.models import TelegramChat
+from tests.telegram.conftest import TelegramUser, telegram_settings
+from tests.telegram.fake_api import PACE_SLACK, FakeTelegram
+
+
+@pytest.fixture
+async def paced_app(backend: Backend, interpreter: Interpreter, fake: FakeTelegram) -> FastAPI:
+    """Telegram's own pace: 30 messages a second, one a second in a chat."""
+    app = create_assistant_app(
+        backend, telegram_settings(fake, telegram_rate=30.0, telegram_chat_rate=1.0), interpreter
+    )
+    yield app  # type: ignore[misc]
+    await app.state.telegram.stop()
+
+
+async def test_at_telegrams_pace_nothing_is_refused(paced_app: FastAPI, fake: FakeTelegram) -> None:
+    fake.enforce_pace = True
+    outbound = paced_app.state.outbound
+    chats = [f"telegram:{9000 + n}" for n in range(45)]
+    burst = [outbound.send(chat, [{"text": "课程已学完"}]) for chat in chats]
+    burst.append(outbound.send("telegram:8000", [{"text": f"第{n}条"} for n in range(3)]))
+    await asyncio.gather(*burst)
+    assert fake.refused_for_pace == 0
+    assert len(fake.sent()) == 48
+    one_chat = [c.at for c in fake.sent(8000)]
+    assert all(b - a >= 1 - PACE_SLACK for a, b in itertools.pairwise(one_chat))
+
+
+async def test_a_429_is_waited_out_and_the_message_arrives_once(
+    paced_app: FastAPI, fake: FakeTelegram
+) -> None:
+    fake.fail("sendMessage", 429, retry_after=1)
+    await paced_app.state.outbound.send("telegram:7001", [{"text": "您的电子证书已办好"}])
+    refused, delivered = fake.sent(7001, ok_only=False)
+    assert refused.status == 429 and delivered.status == 200
+    assert fake.texts(7001) == ["您的电子证书已办好"]
+    assert delivered.at - refused.at >= 1 - PACE_SLACK
+
+
+async def test_a_chat_that_blocked_the_bot_gets_nothing_more_until_it_writes_again(
+    paced_app: FastAPI, fake: FakeTelegram, backend: Backend
+) -> None:
+    outbound = paced_app.state.outbound
+    fake.fail("sendMessage", 403)
+    with pytest.raises(ChatBlocked):
+        await outbound.send("telegram:7002", [{"text": "第一条"}, {"text": "第二条"}])
+    with pytest.raises(ChatBlocked):
+        await outbound.send("telegram:7002", [{"text": "提醒"}])
+    assert len(fake.sent(7002, ok_only=False)) == 1
+    async with backend.sessions() as session:
+        assert await session.scalar(select(TelegramChat.chat_id).where(TelegramChat.blocked_at.is_not(None)))
+
+    import httpx
+
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=paced_app), base_url="http://jianpei.test")
+    user = TelegramUser(http, fake, paced_app.state.telegram, 7002)
+    assert "建培助手" in await user.say("/start")
