@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 import actions.client
 import actions.pending_details
+import nlu
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
 from bot.channels.remote import RemoteRasa
@@ -24,14 +25,18 @@ from bot.runtime.domain import load_domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.rules import RuleBook, load_rules
 from bot.runtime.store import TrackerStore
-from bot.runtime.understanding import Interpreter, load_interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.app import build_backend, create_app
 from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.errors import install_error_handlers
 from services.limits import BodySizeLimit
 from services.settings import get_settings
+
+
+def _interpreter(backend: Backend, settings: AssistantSettings) -> Interpreter:
+    return nlu.load_interpreter(backend.settings.data_dir / "models", settings.rasa_nlu_url)
 
 
 def build_assistant(
@@ -44,7 +49,7 @@ def build_assistant(
         store=TrackerStore(backend.engine, backend.sessions, domain),
         custody=ConversationStatus(backend.engine),
         runner=ActionRunner(domain),
-        interpreter=interpreter or load_interpreter(backend.settings),
+        interpreter=interpreter or _interpreter(backend, settings),
         clock=backend.now,
         max_parallel_turns=settings.max_parallel_turns,
     )
@@ -63,7 +68,7 @@ def create_assistant_app(
     settings = settings or AssistantSettings()
     remote = RemoteRasa(settings.rasa_url) if settings.rasa_url else None
     if remote is None:
-        interpreter = interpreter or load_interpreter(backend.settings)
+        interpreter = interpreter or _interpreter(backend, settings)
     model = f"rasa:{settings.rasa_url}" if remote else interpreter.version if interpreter else None
     backend_app = create_app(backend, nlu_version=lambda: model)
     to_backend = httpx.AsyncClient(

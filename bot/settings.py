@@ -11,6 +11,7 @@ class AssistantSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JIANPEI_", env_file=".env", extra="ignore")
 
     rasa_url: str | None = None  # an external Rasa server's base URL; its REST channel takes the messages
+    rasa_nlu_url: str | None = None  # a Rasa server whose /model/parse replaces the embedded NLU only
     backend_url: str | None = None  # where a standalone action server finds the backend
     webhook_max_bytes: int = 12 * 1024 * 1024  # a phone photo, base64 in JSON
     max_parallel_turns: int = 8

@@ -1,7 +1,7 @@
 """Understanding what trainees type: Rasa-format training data, the embedded engine built from
 config.yml, the adapter for an external Rasa server, and evaluation.
 
-    interpreter = nlu.load_interpreter(settings)   # loads models/nlu-<version>.npz, trains if absent
+    interpreter = nlu.load_interpreter(models_dir)  # loads nlu-<version>.npz there, trains if absent
     answer = await interpreter.parse("密码忘了咋整")  # Rasa /model/parse shape
     nlu.loaded_model_version()                      # for /health
 """
@@ -17,7 +17,6 @@ import httpx
 
 from nlu.engine import FALLBACK_INTENT, EmbeddedInterpreter, artifact_path, model_version, train
 from nlu.rasa_server import RasaServerInterpreter
-from services.settings import Settings
 
 __all__ = [
     "FALLBACK_INTENT",
@@ -44,15 +43,14 @@ _loaded: dict[str, Interpreter] = {}
 _last_version: str | None = None
 
 
-def load_interpreter(settings: Settings) -> Interpreter:
-    """The process-wide interpreter: a Rasa server when `rasa_url` is set, else the embedded model
-    of the current data from `data_dir/models`, trained and written there only when it is absent."""
+def load_interpreter(models_dir: Path, rasa_url: str | None = None) -> Interpreter:
+    """The process-wide interpreter: a Rasa server's /model/parse when `rasa_url` is given, else the
+    embedded model of the current data from `models_dir`, trained and written there only when absent."""
     global _last_version
-    rasa_url = settings.rasa_url
-    key = f"rasa:{rasa_url}" if rasa_url else f"embedded:{settings.data_dir.resolve()}"
+    key = f"rasa:{rasa_url}" if rasa_url else f"embedded:{models_dir.resolve()}"
     with _lock:
         if key not in _loaded:
-            _loaded[key] = _connect(rasa_url) if rasa_url else open_model(settings.data_dir / "models")
+            _loaded[key] = _connect(rasa_url) if rasa_url else open_model(models_dir)
         interpreter = _loaded[key]
         _last_version = interpreter.version
         return interpreter

@@ -55,9 +55,6 @@ class Settings(BaseSettings):
     # request bodies
     max_json_bytes: int = 64 * 1024
 
-    # NLU: parse through this Rasa server's /model/parse instead of the embedded engine
-    rasa_url: str | None = None
-
     # continuing education (继续教育平台): yearly hours, assessment, no-skip heartbeats
     learning_required_hours: float = Field(default=32, gt=0)
     learning_professional_hours: float = Field(default=22, ge=0)

@@ -83,7 +83,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         admin_token=ADMIN_TOKEN,
         secret_key="test-secret",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

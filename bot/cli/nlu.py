@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from bot.settings import AssistantSettings
 from services.settings import get_settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ def train_command() -> None:
 def parse_command() -> None:
     import nlu
 
-    interpreter = nlu.load_interpreter(get_settings())
+    models = get_settings().data_dir / "models"
+    interpreter = nlu.load_interpreter(models, AssistantSettings().rasa_nlu_url)
     stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
 
     async def run() -> None:

@@ -26,7 +26,8 @@ from bot.runtime.tracker import (
     slot_event,
     user_event,
 )
-from bot.runtime.understanding import Interpreter, parse_exit_word, parse_payload
+from bot.runtime.understanding import parse_exit_word, parse_payload
+from nlu import Interpreter
 
 MAX_TEXT = 1000
 DOUBLE_TAP_SECONDS = 3.0

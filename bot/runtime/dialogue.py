@@ -16,7 +16,7 @@ from bot.runtime.logid import chat_tag
 from bot.runtime.responses import from_dispatcher, render
 from bot.runtime.rules import RuleBook
 from bot.runtime.tracker import DialogueTracker, action_event, bot_event, loop_event, slot_event
-from bot.runtime.understanding import FALLBACK_INTENT
+from nlu import FALLBACK_INTENT
 from rules.help import APOLOGY
 
 log = structlog.get_logger(__name__)
@@ -24,7 +24,6 @@ log = structlog.get_logger(__name__)
 DEACTIVATE_LOOP = "action_deactivate_loop"
 MISSES_SLOT = "misses"
 FALLBACK_STEPS = ("utter_rephrase", "utter_fallback_options", "utter_fallback_human")
-FALLBACK_THRESHOLD = 0.45
 MAX_ACTIONS_PER_TURN = 12
 # Inside a form these are answers to the form's question, never a change of subject.
 NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "goodbye"})
@@ -97,15 +96,9 @@ class Dialogue:
         return messages
 
     def _understood(self, tracker: DialogueTracker) -> bool:
-        intent = tracker.latest_message.get("intent") or {}
-        name = intent.get("name")
-        confidence = float(intent.get("confidence") or 0.0)
-        return (
-            bool(name)
-            and name in self.domain.intents
-            and name != FALLBACK_INTENT
-            and (confidence >= FALLBACK_THRESHOLD)
-        )
+        """The NLU already said nlu_fallback below config.yml's threshold (both engines read it)."""
+        name = (tracker.latest_message.get("intent") or {}).get("name")
+        return bool(name) and name in self.domain.intents and name != FALLBACK_INTENT
 
     async def _fallback(self, tracker: DialogueTracker, messages: list[dict[str, Any]]) -> None:
         misses = int(tracker.slots.get(MISSES_SLOT) or 0) + 1

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from services.settings import Settings
+from typing import Any
 
 PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w\-]*)(?P<entities>\{.*\})?\s*$", re.DOTALL)
-FALLBACK_INTENT = "nlu_fallback"
 # The way out of a form must work whatever the NLU makes of it: these exact short messages always
 # mean leaving the form (取消, 退出) or asking for a person (人工).
 EXIT_WORDS = {
@@ -26,13 +22,6 @@ EXIT_WORDS = {
     "找客服": "human_handoff",
 }
 UNKNOWN_PAYLOAD_INTENT = "unknown_payload"
-
-
-class Interpreter(Protocol):
-    version: str
-
-    async def parse(self, text: str) -> dict[str, Any]:
-        """Rasa's /model/parse answer for `text`."""
 
 
 def _parse(text: str, intent: str, confidence: float, entities: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,13 +65,3 @@ def parse_payload(text: str, known_intents: frozenset[str]) -> dict[str, Any] | 
     if intent not in known_intents:
         return _parse(text, UNKNOWN_PAYLOAD_INTENT, 1.0, [])
     return _parse(text, intent, 1.0, entities)
-
-
-def load_interpreter(settings: Settings) -> Interpreter:
-    """The NLU of nlu/ (embedded model, or a Rasa server when JIANPEI_RASA_URL is set).
-
-    Imported here so that the engine's libraries load when an assistant is built, not before."""
-    import nlu
-
-    interpreter: Interpreter = nlu.load_interpreter(settings)
-    return interpreter

@@ -11,10 +11,9 @@ import pytest
 
 import nlu
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
-from services.settings import Settings
 
 
 class Chat:
@@ -48,8 +47,7 @@ def nlu_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def interpreter(nlu_data_dir: Path) -> Interpreter:
     """The real NLU."""
-    settings = Settings(env="test", data_dir=nlu_data_dir, _env_file=None)  # type: ignore[call-arg]
-    return nlu.load_interpreter(settings)
+    return nlu.load_interpreter(nlu_data_dir / "models")
 
 
 @pytest.fixture

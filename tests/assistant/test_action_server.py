@@ -18,8 +18,8 @@ from bot.app import create_assistant_app
 from bot.runtime.domain import load_domain
 from bot.runtime.executor import RASA_VERSION
 from bot.runtime.tracker import DialogueTracker, user_event
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.chatlinks.keys import service_key
 from services.context import Backend
 from services.registry.demo import load_demo_data

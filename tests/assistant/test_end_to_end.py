@@ -21,8 +21,8 @@ import pytest
 import uvicorn
 
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from tests.assistant.stories import latest_code, right_answers

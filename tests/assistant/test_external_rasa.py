@@ -9,8 +9,8 @@ import httpx
 from fastapi import FastAPI
 
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from tests.assistant.test_end_to_end import uvicorn_serving
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.runtime.understanding import Interpreter
+from nlu import Interpreter
 from storage import migrate
 
 

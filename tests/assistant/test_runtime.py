@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import select
 
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from storage.models import Conversation, ConversationEvent
 from tests.assistant.conftest import Chat

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.runtime.understanding import Interpreter
+from nlu import Interpreter
 from services.documents.links import download_link
 from services.settings import DEV_SECRET_KEY, Settings
 from tests.assistant.test_action_server import free_port

@@ -18,8 +18,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
 from bot.app import create_assistant_app
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from storage.models import ChatBinding, Photo

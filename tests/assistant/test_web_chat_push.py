@@ -17,8 +17,8 @@ from bot.app import create_assistant_app
 from bot.channels.outbound import Outbound
 from bot.runtime.domain import load_domain
 from bot.runtime.store import TrackerStore
-from bot.runtime.understanding import Interpreter
 from bot.settings import AssistantSettings
+from nlu import Interpreter
 from services.context import Backend
 from storage.models import ConversationEvent
 from tests.assistant.test_end_to_end import uvicorn_serving
@@ -84,7 +84,7 @@ async def test_a_pushed_message_shows_live_and_after_a_reload(
 async def test_a_message_typed_during_a_slow_reply_is_sent_after_it(
     served_app: tuple[str, FastAPI], backend: Backend
 ) -> None:
-    base, app = served_app
+    base, _app = served_app
     loop = asyncio.get_running_loop()
     store = TrackerStore(backend.engine, backend.sessions, load_domain())
     held = asyncio.Event()

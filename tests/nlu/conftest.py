@@ -9,7 +9,6 @@ import pytest
 
 import nlu
 from nlu.engine import EmbeddedInterpreter
-from services.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,6 @@ class Trained:
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     data_dir = tmp_path_factory.mktemp("nlu-data")
-    settings = Settings(env="test", data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
-    interpreter = nlu.load_interpreter(settings)
+    interpreter = nlu.load_interpreter(data_dir / "models")
     assert isinstance(interpreter, EmbeddedInterpreter)
     return Trained(data_dir, interpreter)

@@ -16,7 +16,7 @@ import nlu
 from bot.cli import app as cli_app
 from nlu.engine import EmbeddedInterpreter
 from nlu.rasa_server import RasaServerError, RasaServerInterpreter
-from services.settings import Settings, get_settings
+from services.settings import get_settings
 from tests.nlu.conftest import Trained
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def test_first_use_wrote_the_versioned_model_and_reloading_does_not_retrain(trai
 
 def run_cli(args: list[str], data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "JIANPEI_DATA_DIR": str(data_dir), "JIANPEI_ENV": "test"}
-    env.pop("JIANPEI_RASA_URL", None)
+    env.pop("JIANPEI_RASA_NLU_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "nlu", *args],
         input=stdin.encode("utf-8"),
@@ -69,7 +69,7 @@ def run_cli_in_process(args: list[str], data_dir: Path) -> str:
     """`jianpei nlu ARGS` through the real typer app, in this process; returns what it printed."""
     get_settings.cache_clear()
     try:
-        env = {"JIANPEI_DATA_DIR": str(data_dir), "JIANPEI_ENV": "test", "JIANPEI_RASA_URL": None}
+        env = {"JIANPEI_DATA_DIR": str(data_dir), "JIANPEI_ENV": "test", "JIANPEI_RASA_NLU_URL": None}
         result = CliRunner().invoke(cli_app, ["nlu", *args], env=env)
     finally:
         get_settings.cache_clear()
@@ -142,8 +142,7 @@ async def test_rasa_server_down_is_a_clear_error() -> None:
 
 
 def test_rasa_url_setting_switches_to_the_server(tmp_path: Path) -> None:
-    settings = Settings(env="test", data_dir=tmp_path, rasa_url="http://127.0.0.1:9/", _env_file=None)  # type: ignore[call-arg]
-    interpreter = nlu.load_interpreter(settings)
+    interpreter = nlu.load_interpreter(tmp_path / "models", "http://127.0.0.1:9/")
     assert isinstance(interpreter, RasaServerInterpreter)
     assert not isinstance(interpreter, EmbeddedInterpreter)
     assert interpreter.url == "http://127.0.0.1:9"
