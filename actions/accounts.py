@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import pending_details
 from actions.client import BackendError
 from actions.common import client, say_error
-from services.identity import (
+from rules.identity import (
     InvalidIdentity,
     mask_id_number,
     mask_phone,

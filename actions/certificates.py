@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError, Certificate
 from actions.common import bound_or_explain, client, entity_value, say_error
+from rules.help import HELPLINE
 
 ABNORMAL = "非正常"
 
@@ -41,7 +42,7 @@ class ActionListCertificates(Action):
                 return [SlotSet("certificate_number", None)]
         if not certificates:
             dispatcher.utter_message(
-                text="您名下还没有证书记录。证书由省建设主管部门上传，如有疑问请拨打 4009999355。"
+                text=f"您名下还没有证书记录。证书由省建设主管部门上传，如有疑问请拨打 {HELPLINE}。"
             )
             return []
         lines = "\n".join(describe(c) for c in certificates)

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, entity_value, say_error
 from actions.learning import explain_platform_error, payload
+from rules.help import HELPLINE
 
 PROFESSIONAL = "专业人员"
 
@@ -89,7 +90,7 @@ class ActionECertificate(Action):
                     dispatcher.utter_message(text="您名下没有这个证书编号。")
                     return []
             if not certificates:
-                dispatcher.utter_message(text="您名下还没有证书记录。如有疑问请拨打 4009999355。")
+                dispatcher.utter_message(text=f"您名下还没有证书记录。如有疑问请拨打 {HELPLINE}。")
                 return []
             if len(certificates) > 1:
                 dispatcher.utter_message(

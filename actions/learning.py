@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.accounts import set_aside_details, start_learning_signup
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, entity_value, say_error
+from rules.help import HELPLINE
 
 NO_SKIP = "课程自动播放，不能快进也不能后退；中途退出进度会保存；全部学完后可以重播。"
 
@@ -100,7 +101,7 @@ class ActionEnrol(Action):
             packages = await backend.packages(tracker.sender_id, str(number))
             if package is None or not any(p["code"] == package for p in packages):
                 if not packages:
-                    dispatcher.utter_message(text="这个岗位暂时没有推荐课程包，请拨打 4009999355 咨询。")
+                    dispatcher.utter_message(text=f"这个岗位暂时没有推荐课程包，请拨打 {HELPLINE} 咨询。")
                     return []
                 dispatcher.utter_message(
                     text="选一个推荐课程包：",
@@ -155,7 +156,7 @@ class ActionEnrol(Action):
         certificates = await client().learning_certificates(tracker.sender_id)
         if not certificates:
             dispatcher.utter_message(
-                text="您的账号下还没有证书。证书由省建设主管部门上传，如有疑问请拨打 4009999355。"
+                text=f"您的账号下还没有证书。证书由省建设主管部门上传，如有疑问请拨打 {HELPLINE}。"
             )
             return []
         text = "选要报名继续教育的证书："

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from bench._server import Figures, database, serving
+from rules.identity import id_check_char
 from services.documents.ecert_pdf import ECertificateContent, YearlyHours, render_e_certificate
 from services.documents.proof_pdf import ProofContent, ProofCourse, render_training_proof
-from services.identity import id_check_char
 from tests.photos.synth import id_photo_jpeg
 
 RENDERS = 200

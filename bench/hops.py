@@ -28,7 +28,7 @@ from tests.learning.conftest import load_catalog, write_catalog
 
 async def run() -> list[tuple[str, int, int]]:
     with tempfile.TemporaryDirectory(prefix="jianpei-hops-") as folder:
-        settings = Settings(env="test", data_dir=Path(folder), secret_key="bench-hops", _env_file=None)
+        settings = Settings(env="test", data_dir=Path(folder), _env_file=None)  # a key of its own
         backend = build_backend(settings)
         await migrate.upgrade(backend.engine)
         await load_demo_data(backend)
@@ -82,9 +82,8 @@ def main() -> None:
     figures = asyncio.run(run())
     for label, requests, tokens in figures:
         print(f"  {label:<12} {requests:3d} requests  {tokens:3d} token rows")
-    print(
-        f"  {'total':<12} {sum(f[1] for f in figures):3d} requests  {sum(f[2] for f in figures):3d} token rows"
-    )
+    requests, tokens = sum(f[1] for f in figures), sum(f[2] for f in figures)
+    print(f"  {'total':<12} {requests:3d} requests  {tokens:3d} token rows")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from bench._server import Figures, database, serving
-from services.identity import id_check_char
+from rules.identity import id_check_char
 
 REQUESTS = 300
 ADMIN_TOKEN = "bench-admin-token"  # noqa: S105 - a throwaway server's token

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from services.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
-from services.positions import canonical_position
+from rules.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
+from rules.positions import canonical_position
 
 # Full-width digits, letters, plus and minus become ASCII one for one, so offsets stay those of the text.
 _ASCII_WIDTH = str.maketrans(

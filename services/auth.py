@@ -20,8 +20,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.help import HELPLINE
 from services.context import Backend
-from services.errors import HELPLINE, AppError
+from services.errors import AppError
 from services.settings import Settings
 from storage.models import AuthToken, LearningAccount, Person, RegistryAccount
 from storage.types import UTCDateTime

@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HELPLINE = "4009999355"
+from rules.help import APOLOGY
 
 log = structlog.get_logger(__name__)
 
@@ -177,7 +177,7 @@ def _answer_failure(scope: Scope, exc: Exception) -> JSONResponse:
             headers={"Retry-After": "30"},
         )
     log.error("unexpected_error", error=_summary(exc), **context)
-    message = f"抱歉，系统出了点问题，请稍后再试；着急的话请拨打客服电话 {HELPLINE}（错误编号 {error_id}）"
+    message = f"{APOLOGY.rstrip('。')}（错误编号 {error_id}）"
     return JSONResponse(error_body("internal_error", message, error_id=error_id), status_code=500)
 
 

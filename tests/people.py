@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
-from services.identity import id_check_char
+from rules.identity import id_check_char
 
 _sequence = itertools.count(101)
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.identity import (
+from rules.identity import (
     InvalidIdentity,
     mask_id_number,
     mask_name,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.positions import Category, canonical_position, category_of
+from rules.positions import Category, canonical_position, category_of
 
 
 @pytest.mark.parametrize(

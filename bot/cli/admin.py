@@ -69,7 +69,7 @@ def sms_outbox(
     as_json: bool = typer.Option(False, "--json", help="输出 JSON / print JSON"),
     limit: int = typer.Option(50, help="最多几条 / at most this many"),
 ) -> None:
-    from services.identity import InvalidIdentity, normalize_phone
+    from rules.identity import InvalidIdentity, normalize_phone
     from services.sms.outbox import recent_messages
 
     try:

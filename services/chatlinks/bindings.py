@@ -9,11 +9,11 @@ from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from rules.identity import InvalidIdentity, mask_phone, normalize_phone
 from services.auth import person_for_token
 from services.chatlinks.keys import MAX_CHAT_ID, ServiceBackend, chat_id
 from services.context import Backend
 from services.errors import AppError
-from services.identity import InvalidIdentity, mask_phone, normalize_phone
 from services.sms.codes import CodePolicy, Purpose, check_code, raise_for
 from storage.models import ChatBinding, Person, RegistryAccount
 

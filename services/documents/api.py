@@ -43,7 +43,9 @@ ChatHeader = Annotated[str | None, Header(include_in_schema=False)]
 
 
 async def registry_person(
-    backend: BackendDep, authorization: Annotated[str | None, Header()] = None, x_jianpei_chat: ChatHeader = None
+    backend: BackendDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_jianpei_chat: ChatHeader = None,
 ) -> int:
     return await authenticated_person(backend, REGISTRY, authorization, x_jianpei_chat)
 
@@ -52,7 +54,9 @@ RegistryPerson = Annotated[int, Depends(registry_person)]
 
 
 async def either_person(
-    backend: BackendDep, authorization: Annotated[str | None, Header()] = None, x_jianpei_chat: ChatHeader = None
+    backend: BackendDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_jianpei_chat: ChatHeader = None,
 ) -> int:
     """A 继续教育平台 token (where 打印证书 lives) or a 管理系统 token of the same person."""
     try:

@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from rules.help import HELPLINE
+from rules.identity import mask_id_number
+from rules.positions import Category
 from services.context import Backend
 from services.documents.ecert_pdf import ECertificateContent, YearlyHours
 from services.documents.links import new_verify_code, verify_url
-from services.errors import HELPLINE, AppError
-from services.identity import mask_id_number
-from services.positions import Category
+from services.errors import AppError
 from services.registry import photo_slot
 from storage.models import Certificate, HoursRecord, Photo
 from storage.models.documents import DocumentStatus, ECertificate

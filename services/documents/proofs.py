@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.identity import mask_id_number
 from services.context import Backend
 from services.documents import learning_records
 from services.documents.ecerts import china_date
 from services.documents.links import new_verify_code, verify_url
 from services.documents.proof_pdf import ProofContent, ProofCourse
 from services.errors import AppError
-from services.identity import mask_id_number
 from services.learning.records import TrainingRecord, training_record
 from storage.models import Enrolment
 from storage.models.documents import DocumentStatus, TrainingProof

@@ -13,11 +13,11 @@ from string import Template
 
 from sqlalchemy import select
 
+from rules.help import HELPLINE
+from rules.identity import mask_name
 from services.context import Backend
 from services.documents import ecerts, proofs
 from services.documents.ecert_pdf import chinese_date
-from services.errors import HELPLINE
-from services.identity import mask_name
 from storage.models.documents import DocumentStatus, ECertificate, TrainingProof
 
 STATUS_WORDS = {

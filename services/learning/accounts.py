@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rules.help import HELPLINE
+from rules.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
 from services.auth import check_login, hash_password, open_session
 from services.context import Backend
-from services.errors import HELPLINE, AppError
-from services.identity import InvalidIdentity, normalize_phone, parse_id_number, validate_name
+from services.errors import AppError
 from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code
 from storage.models import Certificate, LearningAccount, LearningCertificate, Person
 

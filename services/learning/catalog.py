@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.positions import canonical_position
+from rules.positions import canonical_position
 from services.settings import Settings
 from storage.models import Course, CoursePackage, PackageCourse, Question
 from storage.models.learning import CourseKind

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.identity import InvalidIdentity, parse_id_number, validate_name
-from services.positions import Category, canonical_position, category_of
+from rules.identity import InvalidIdentity, parse_id_number, validate_name
+from rules.positions import Category, canonical_position, category_of
 from storage.models import Certificate, Person
 
 COLUMNS = ("name", "id_number", "certificate_number", "position", "category", "status", "remark", "issued_on")

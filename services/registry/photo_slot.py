@@ -15,12 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from rules.help import HELPLINE
 from services.context import Backend
 from services.errors import AppError
 from services.photos import WHITE_ONLY, check_photo_async
 from storage.models import Photo
 
-PHOTO_LOCKED_MESSAGE = "照片一经上传不可修改。您已经上传过照片了，如确需更改请拨打客服电话 4009999355"
+PHOTO_LOCKED_MESSAGE = f"照片一经上传不可修改。您已经上传过照片了，如确需更改请拨打客服电话 {HELPLINE}"
 _ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 

@@ -20,9 +20,9 @@ from typing import Literal
 import structlog
 from sqlalchemy import delete, select, update
 
+from rules.identity import InvalidIdentity, mask_id_number, mask_phone, parse_id_number
 from services.context import Backend
 from services.errors import AppError
-from services.identity import InvalidIdentity, mask_id_number, mask_phone, parse_id_number
 from services.registry.photo_slot import photo_dir
 from storage.models import (
     AuthToken,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from rules.identity import InvalidIdentity, normalize_phone
 from services.context import Backend, get_backend
 from services.errors import AppError
-from services.identity import InvalidIdentity, normalize_phone
 from services.sms.codes import CodePolicy, Purpose, send_code
 
 router = APIRouter(prefix="/api/sms", tags=["短信 SMS"])

@@ -18,7 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.errors import HELPLINE, AppError
+from rules.help import HELPLINE
+from services.errors import AppError
 from services.settings import Settings
 from services.sms.gateway import SmsGateway
 from storage.models import SmsCode

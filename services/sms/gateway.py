@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity import mask_phone
+from rules.identity import mask_phone
 from storage.models import SmsMessage
 
 log = structlog.get_logger(__name__)

@@ -8,9 +8,9 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import func, select
 
+from rules.identity import mask_id_number
 from services.context import Backend
 from services.documents import ecerts
-from services.identity import mask_id_number
 from storage.models import ECertificate
 from tests.conftest import FakeClock
 from tests.documents.conftest import PUBLIC_URL

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
+from rules.identity import mask_id_number
 from services.context import Backend
 from services.documents import proofs
-from services.identity import mask_id_number
 from tests.documents.conftest import PUBLIC_URL
 from tests.documents.enrolments import clear_hours, enrolment, learning_token, review_again
 from tests.documents.reading import embedded_fonts, page_status, pdf_text, qr_urls
