@@ -19,10 +19,6 @@ class Outbound:
     def register(self, output: OutputChannel) -> None:
         self._outputs[output.name] = output
 
-    @property
-    def channels(self) -> frozenset[str]:
-        return frozenset(self._outputs)
-
     async def send(self, conversation: str, answers: list[Answer]) -> None:
         """Send `answers` to the chat `conversation` (`<channel>:<chat id>`)."""
         channel, chat_id = split_conversation_id(conversation)

@@ -17,14 +17,13 @@ from typing import Any
 import yaml
 
 RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "rules.yml"
-ANY_LOOP = "*"
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
     intent: str | None  # None: a form-completion rule
-    loop_condition: str | None  # None: no form may be active; ANY_LOOP: don't care; else that form
+    loop_condition: str | None  # None: no form may be active; else that form
     actions: tuple[str, ...]
     activates: str | None
     after_action: str | None = None

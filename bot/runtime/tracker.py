@@ -145,9 +145,3 @@ class DialogueTracker:
             "latest_action_name": self.latest_action_name,
             "latest_event_time": self.events[-1]["timestamp"] if self.events else None,
         }
-
-    def executed_actions(self) -> list[str]:
-        """Names of the actions run this turn, in order (what test stories compare)."""
-        return [
-            e["name"] for e in self.new_events if e.get("event") == "action" and e["name"] != ACTION_LISTEN
-        ]

@@ -98,14 +98,3 @@ async def training_record(
         reviewed_at=enrolment.reviewed_at,
         institution=settings.learning_institution,
     )
-
-
-async def reviewed_enrolment_ids(session: AsyncSession, person_id: int) -> list[int]:
-    """The person's enrolments that have a training proof, newest cycle first."""
-    return list(
-        await session.scalars(
-            select(Enrolment.id)
-            .where(Enrolment.person_id == person_id, Enrolment.reviewed_at.is_not(None))
-            .order_by(Enrolment.cycle_year.desc(), Enrolment.id)
-        )
-    )
