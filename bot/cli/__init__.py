@@ -11,6 +11,7 @@ from bot.cli.db import db_app
 from bot.cli.nlu import nlu_app
 from bot.cli.photo import photo_app
 from bot.cli.serve import serve
+from bot.cli.telegram import telegram_app
 
 app = typer.Typer(
     help="建培助手 jianpei：证书换发与继续教育助手 / certificate renewal and continuing-education assistant.",
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(photo_app, name="photo")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(telegram_app, name="telegram")
 
 
 def main() -> None:
