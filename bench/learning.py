@@ -1,14 +1,17 @@
-"""Heartbeat throughput and latency of the learning player, over real HTTP, against PostgreSQL.
+"""Heartbeat throughput and latency of the learning player, over real HTTP, against `jianpei serve`.
 
-2,000 learners each hold a watch session and a keep-alive connection to uvicorn on 127.0.0.1 and
-report positions that follow the real clock, so every report passes the no-skip checks and is
-credited. Two phases: flat out (each learner sends its next report as soon as the last is
-answered: the throughput ceiling) and paced (each learner reports every 5 seconds, as the player
-does: the latency of 2,000 people watching at once). The cohort is written straight into the
-database (2,000 accounts over HTTP would only measure argon2); every heartbeat goes over HTTP.
+2,000 learners each hold a watch session and a keep-alive connection to `jianpei serve` (a process
+of its own, started as an operator starts it) on 127.0.0.1 and report positions that follow the real
+clock, so every report passes the no-skip checks and is credited. Two phases: flat out (each learner
+sends its next report as soon as the last is answered: the throughput ceiling) and paced (each
+learner reports every 5 seconds, as the player does: the latency of 2,000 people watching at once).
+Each phase counts refused reports (the goal is none: every report here is honest) and connections
+the server closed (the goal is none: the player keeps one). Runs on SQLite and on PostgreSQL, each a
+fresh database. The cohort is written straight into the database (2,000 accounts over HTTP would
+only measure argon2); every heartbeat goes over HTTP.
 
     python -m bench learning            # or: make bench
-    JIANPEI_BENCH_WORKERS=1 python -m bench learning
+    JIANPEI_BENCH_DATABASES=postgresql python -m bench learning
 """
 
 from __future__ import annotations
@@ -17,22 +20,16 @@ import asyncio
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from bench._server import Figures, database, free_port
+from bench._server import Figures, Served, database, serve_process
 from storage import migrate
 from storage.db import create_engine
 from storage.models import (
@@ -50,9 +47,9 @@ from storage.models import (
 
 LEARNERS = int(os.environ.get("JIANPEI_BENCH_LEARNERS", "2000"))
 FLAT_OUT_SECONDS = 10.0
-PACED_SECONDS = 15.0
+PACED_SECONDS = 30.0
 PACE_SECONDS = 5.0  # the player's default heartbeat interval
-WORKERS = int(os.environ.get("JIANPEI_BENCH_WORKERS", "2"))
+DATABASES = os.environ.get("JIANPEI_BENCH_DATABASES", "sqlite,postgresql").split(",")
 
 
 @dataclass(frozen=True)
@@ -202,6 +199,7 @@ async def seed(url: str, started: datetime) -> list[Learner]:
                     "last_seq": 0,
                     "last_position": 0.0,
                     "last_report_at": started,
+                    "previous_report_at": started,
                 }
                 for i in ids
             ],
@@ -223,68 +221,63 @@ async def seed(url: str, started: datetime) -> list[Learner]:
     return learners
 
 
-@contextmanager
-def uvicorn_server(url: str) -> Iterator[tuple[str, int, int]]:
-    """`uvicorn services.app:create_app` on 127.0.0.1 with WORKERS processes; yields host, port, pid."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="jianpei-bench-data-") as data_dir:
-        env = {**os.environ, "JIANPEI_DATABASE_URL": url, "JIANPEI_DATA_DIR": data_dir, "JIANPEI_ENV": "test"}
-        command = [
-            sys.executable, "-m", "uvicorn", "services.app:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-            "--log-level", "warning", "--no-access-log", "--backlog", "4096", "--timeout-keep-alive", "120",
-        ]  # fmt: skip
-        server = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        try:
-            asyncio.run(_wait_for(port))
-            yield "127.0.0.1", port, server.pid
-        finally:
-            # The server and its workers form their own process group: stop all of them.
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-
-
-async def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-            continue
-        writer.close()
-        return
+class Closed(Exception):
+    """The server closed the connection (or announced it would): the learner must reconnect."""
 
 
 class Connection:
     """One keep-alive HTTP/1.1 connection; a tiny client so the load generator leaves CPU to the server."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.reader, self.writer, self.host = reader, writer, host
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionError("the server closed the connection")
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return int(status_line.split()[1]), await self.reader.readexactly(length)
+        try:
+            self.writer.write(head.encode() + body)
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionError("the server closed the connection")
+            length, closing = 0, False
+            while (line := await self.reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    closing = True
+            answer = int(status_line.split()[1]), await self.reader.readexactly(length)
+        except (ConnectionError, asyncio.IncompleteReadError) as error:
+            self.close()
+            raise Closed from error
+        if closing:
+            self.close()
+            raise Closed
+        return answer
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+@dataclass
+class Tally:
+    """What went wrong in one phase: refused reports by reason, connections the server closed."""
+
+    refused: Counter[str] = field(default_factory=Counter)
+    closed: int = 0
+
+    def line(self) -> str:
+        return f"  refused reports: {dict(self.refused) or 0}   closed connections: {self.closed}"
 
 
 def _tree_cpu_seconds(pid: int) -> float:
@@ -326,28 +319,33 @@ def _machine_busy_seconds() -> float:
 
 
 async def load(
-    host: str, port: int, server_pid: int, database: str, learners: list[Learner], started_wall: float
+    served: Served, kind: str, database: str, learners: list[Learner], started_wall: float
 ) -> None:
-    connections = [Connection(*await asyncio.open_connection(host, port), f"{host}:{port}") for _ in learners]
+    connections = [Connection(served.host, served.port) for _ in learners]
     sequence = [0] * len(learners)
-    refused: Counter[str] = Counter()
+    tally = Tally()
 
     async def report(index: int) -> float:
         learner = learners[index]
-        sequence[index] += 1
-        # The position follows the real clock since the session began, a little behind it.
-        position = max(0.0, time.time() - started_wall - 1.0)
-        body = json.dumps({"seq": sequence[index], "position": round(position, 3), "rate": 1.0}).encode()
         begun = time.perf_counter()
-        status, answer = await asyncio.wait_for(
-            connections[index].post(
-                f"/api/learning/watch/{learner.session_id}/heartbeats", learner.token, body
-            ),
-            timeout=60,
-        )
-        if status != 200:
-            refused[json.loads(answer)["error"]["code"]] += 1
-        return time.perf_counter() - begun
+        while True:
+            sequence[index] += 1
+            # The position follows the real clock since the session began, a little behind it.
+            position = max(0.0, time.time() - started_wall - 1.0)
+            body = json.dumps({"seq": sequence[index], "position": round(position, 3), "rate": 1.0}).encode()
+            try:
+                status, answer = await asyncio.wait_for(
+                    connections[index].post(
+                        f"/api/learning/watch/{learner.session_id}/heartbeats", learner.token, body
+                    ),
+                    timeout=120,
+                )
+            except Closed:
+                tally.closed += 1  # as the player does: the same report again on a new connection
+                continue
+            if status != 200:
+                tally.refused[json.loads(answer)["error"]["code"]] += 1
+            return time.perf_counter() - begun
 
     async def flat_out(index: int, until: float, latencies: list[float]) -> None:
         while time.perf_counter() < until:
@@ -365,30 +363,31 @@ async def load(
     await asyncio.gather(*(flat_out(i, time.perf_counter() + 2.0, warm) for i in range(len(learners))))
 
     latencies: list[float] = []
-    server_cpu, client_cpu = _tree_cpu_seconds(server_pid), time.process_time()
+    server_cpu, client_cpu = _tree_cpu_seconds(served.pid), time.process_time()
     machine_cpu, database_cpu = _machine_busy_seconds(), _database_cpu_seconds(database)
     begun = time.perf_counter()
     until = begun + FLAT_OUT_SECONDS
     await asyncio.gather(*(flat_out(i, until, latencies) for i in range(len(learners))))
     elapsed = time.perf_counter() - begun
     print(Figures("heartbeats, flat out", len(latencies), elapsed, latencies).line(), flush=True)
-    server_cpu = _tree_cpu_seconds(server_pid) - server_cpu
+    server_cpu = _tree_cpu_seconds(served.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     machine_cpu = _machine_busy_seconds() - machine_cpu
-    database_cpu = _database_cpu_seconds(database) - database_cpu
+    database_cpu = _database_cpu_seconds(database) - database_cpu if kind == "postgresql" else 0.0
     others = max(0.0, machine_cpu - server_cpu - client_cpu - database_cpu)
     count = len(latencies)
     cores = os.cpu_count() or 1
-    per_beat = (server_cpu + database_cpu) / count
     print(
-        f"  CPU per heartbeat: uvicorn {server_cpu / count * 1000:.2f} ms, PostgreSQL "
+        f"  CPU per heartbeat: jianpei serve {server_cpu / count * 1000:.2f} ms, PostgreSQL "
         f"{database_cpu / count * 1000:.2f} ms, load generator {client_cpu / count * 1000:.2f} ms\n"
-        f"  cores busy: uvicorn {server_cpu / elapsed:.2f}, PostgreSQL {database_cpu / elapsed:.2f}, "
+        f"  cores busy: jianpei serve {server_cpu / elapsed:.2f}, PostgreSQL {database_cpu / elapsed:.2f}, "
         f"load generator {client_cpu / elapsed:.2f}, other processes {others / elapsed:.2f} (of {cores})\n"
-        f"  => {cores} cores for uvicorn and PostgreSQL alone: about {cores / per_beat:.0f} heartbeats/s",
+        f"  => one jianpei serve process: about {1 / (server_cpu / count):.0f} heartbeats/s per core it gets",
         flush=True,
     )
+    print(tally.line() + "   (warm-up and flat out)", flush=True)
 
+    tally = Tally()
     latencies = []
     begun = time.perf_counter()
     until = begun + PACED_SECONDS
@@ -397,26 +396,25 @@ async def load(
         f"heartbeats, every {PACE_SECONDS:g}s each", len(latencies), time.perf_counter() - begun, latencies
     )
     print(figures.line(), flush=True)
-
+    print(tally.line() + "   (paced)", flush=True)
     for connection in connections:
-        connection.writer.close()
-    # Under overload a learner's next report can trail its last by more than the rules allow.
-    print(f"refused reports: {dict(refused) or 0}", flush=True)
+        connection.close()
 
 
 def main() -> None:
-    print(
-        f"{LEARNERS} learners, one keep-alive connection and one watch session each; "
-        f"uvicorn with {WORKERS} worker(s) on 127.0.0.1; PostgreSQL; {os.cpu_count()} CPU cores",
-        flush=True,
-    )
-    with database("postgresql") as url:
-        started = datetime.now(UTC)
-        learners = asyncio.run(seed(url, started))
-        with uvicorn_server(url) as (host, port, pid):
-            database_name = make_url(url).database or ""
-            asyncio.run(load(host, port, pid, database_name, learners, started.timestamp()))
-    print("command: python -m bench learning   (JIANPEI_BENCH_WORKERS sets the uvicorn workers, default 2)")
+    for kind in DATABASES:
+        print(
+            f"{LEARNERS} learners, one keep-alive connection and one watch session each; "
+            f"jianpei serve on 127.0.0.1; {kind}; {os.cpu_count()} CPU cores",
+            flush=True,
+        )
+        with database(kind) as url:
+            started = datetime.now(UTC)
+            learners = asyncio.run(seed(url, started))
+            with serve_process(url) as served:
+                database_name = make_url(url).database or ""
+                asyncio.run(load(served, kind, database_name, learners, started.timestamp()))
+    print("command: python -m bench learning   (JIANPEI_BENCH_DATABASES=sqlite|postgresql for one of them)")
 
 
 if __name__ == "__main__":

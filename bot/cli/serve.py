@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import typer
@@ -35,7 +36,20 @@ def serve(
         f"  接口文档 API docs: {base}/docs\n"
         f"  对话引擎 dialogue: {dialogue}"
     )
-    uvicorn.run(create_assistant_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_assistant_app(),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=keep_alive_seconds(settings),
+    )
+
+
+def keep_alive_seconds(settings: Settings) -> int:
+    """How long an idle connection stays open: well above the player's heartbeat interval, so a
+    learner's reports keep one connection (uvicorn's 5 s default closed them between reports, and
+    under load the reconnects made reports late)."""
+    return max(75, math.ceil(4 * settings.learning_heartbeat_seconds))
 
 
 def server_settings(settings: Settings, base: str) -> Settings:

@@ -41,7 +41,13 @@ function clockText(seconds) {
 async function api(method, path, body) {
   const headers = { "Content-Type": "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  const response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  let response;
+  try {
+    response = await fetch(API + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  } catch {
+    // The next report carries the position on: the server credits it when the network is back.
+    throw { code: "network", message: "网络不太好，学习进度稍后会自动补报" };
+  }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
     const error = (data && data.error) || { code: "http_error", message: "网络不太好，请稍后再试" };
@@ -292,7 +298,15 @@ $("login-form").addEventListener("submit", async (event) => {
 async function init() {
   try {
     const ticket = new URLSearchParams(location.search).get("ticket");
-    if (ticket) await redeemTicket(ticket);
+    if (ticket) {
+      try {
+        await redeemTicket(ticket);
+      } catch (error) {
+        // A link works once; this page may already be logged in with it (opened again in the same tab).
+        if (!state.token) throw error;
+        history.replaceState(null, "", location.pathname);
+      }
+    }
     if (!state.token) return logout("请用身份证号和密码登录");
     if (state.orderId) await openOrder(state.orderId);
     else await listOrders();
