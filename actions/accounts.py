@@ -1,8 +1,8 @@
 """Registering in the management system and binding this chat to the person, by an SMS code.
 
 The ID number and phone are needed turns after they are typed, but slots end up in chat history, which
-must never hold them (together they log in): the slots hold their masks, and the values wait aside in
-`pending_details` until the chat is bound."""
+must never hold them (together they log in): the slots hold their masks, and the values travel sealed
+in `reg_sealed` until the chat is bound (see actions/sealed.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import pending_details
+from actions import sealed
 from actions.client import BackendError
 from actions.common import client, say_error
 from rules.identity import (
@@ -28,7 +28,8 @@ from rules.identity import (
 
 _CODE = re.compile(r"^\d{6}$")
 _MASKS = {"reg_id_number": mask_id_number, "reg_phone": mask_phone}
-_REG_SLOTS = ("reg_name", "reg_id_number", "reg_phone")
+_REG_SLOTS = ("reg_name", "reg_id_number", "reg_phone", "reg_sealed")
+SEALED = "reg_sealed"
 EXPIRED = "填的内容已过期，请重新填写。"
 REGISTERED = "ok"  # reg_code once the account exists: the code itself is never kept
 
@@ -37,29 +38,37 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _set_aside(tracker: Tracker, slot: str, value: str) -> dict[str, Any]:
-    """Keeps the value for a later turn and fills the slot with its mask."""
-    pending_details.keep(tracker.sender_id, slot, value)
-    return {slot: _MASKS[slot](value)}
+def _sealed(tracker: Tracker) -> dict[str, str]:
+    found = tracker.get_slot(SEALED)
+    return found if isinstance(found, dict) else {}
+
+
+def _set_aside(
+    tracker: Tracker, slot: str, value: str, sealed_so_far: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Fills the slot with the value's mask and seals the value for a later turn."""
+    kept = {**(_sealed(tracker) if sealed_so_far is None else sealed_so_far)}
+    kept[slot] = sealed.seal(client().service_key, value)
+    return {slot: _MASKS[slot](value), SEALED: kept}
 
 
 def _recalled(tracker: Tracker, slot: str, shown: Any = None) -> str | None:
-    """The value behind the slot's mask (or behind `shown`), while it is kept for this chat."""
+    """The value behind the slot's mask (or behind `shown`), while its seal holds."""
     shown = tracker.get_slot(slot) if shown is None else shown
-    value = pending_details.recall(tracker.sender_id, slot)
+    token = _sealed(tracker).get(slot)
+    value = sealed.unseal(client().service_key, token) if isinstance(token, str) else None
     return value if value is not None and _MASKS[slot](value) == shown else None
 
 
 def set_aside_details(tracker: Tracker, name: str, id_number: str, phone: str) -> list[EventType]:
-    """The registration slots of a known person: the name as is, the ID number and phone set aside."""
+    """The registration slots of a known person: the name as is, the ID number and phone sealed."""
     kept = {"reg_name": name} | _set_aside(tracker, "reg_id_number", id_number)
-    kept |= _set_aside(tracker, "reg_phone", phone)
+    kept |= _set_aside(tracker, "reg_phone", phone, kept[SEALED])
     return [SlotSet(slot, value) for slot, value in kept.items()]
 
 
 def _cleared(tracker: Tracker, *slots: str) -> list[EventType]:
-    pending_details.forget(tracker.sender_id)
-    return [SlotSet(slot, None) for slot in slots]
+    return [SlotSet(slot, None) for slot in {*slots, SEALED}]
 
 
 class ValidateRegistrationForm(FormValidationAction):
@@ -156,7 +165,6 @@ def _refused(dispatcher: CollectingDispatcher, error: BackendError) -> None:
 
 def _given_up(tracker: Tracker) -> dict[str, Any]:
     """Ends the registration form (an empty `requested_slot`) with nothing kept."""
-    pending_details.forget(tracker.sender_id)
     return {"requested_slot": None, "reg_code": None} | {slot: None for slot in _REG_SLOTS}
 
 

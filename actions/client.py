@@ -51,6 +51,7 @@ class Binding:
 class BackendClient:
     def __init__(self, http: httpx.AsyncClient, service_key: str) -> None:
         self.http = http
+        self.service_key = service_key  # also seals what slots must not show (actions/sealed.py)
         self._service = {"Authorization": f"Bearer {service_key}"}
 
     def _chat(self, sender_id: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ import httpx
 from fastapi import FastAPI
 
 import actions.client
-import actions.pending_details
 import nlu
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
@@ -83,7 +82,6 @@ def create_assistant_app(
         actions.client.configure(
             actions.client.BackendClient(to_backend, service_key(backend.settings.secret_key))
         )
-        actions.pending_details.configure(backend.settings.data_dir / "pending_details")
         assistant = build_assistant(backend, settings, interpreter)
         handler = assistant.handle
         transcript = assistant.store.transcript

@@ -16,7 +16,7 @@ PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 # Entities that are secret wherever they appear (a code unless the same digits also read as
 # something else, a bare certificate number), and slots a typed secret is filled into.
 SECRET_ENTITIES = frozenset({"id_number", "phone", "sms_code"})
-SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "sms_code", "signup_code"})
+SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "reg_code", "sms_code", "signup_code"})
 MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 

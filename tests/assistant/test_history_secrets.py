@@ -82,6 +82,7 @@ async def test_a_journey_leaves_no_credential_in_history_or_logs(
     assert "身份证号" in await me.say("查干湖")
     assert "手机号" in await me.say(ID_NUMBER)
     assert "6位数字" in await me.say(TYPED_PHONE)
+    assert "继续教育平台的注册验证码" in await me.say(await latest_code(backend, PHONE))
     done = await me.say(await latest_code(backend, PHONE))
     assert "绑定成功，查干湖" in done
 
@@ -107,7 +108,7 @@ async def test_a_journey_leaves_no_credential_in_history_or_logs(
     await desk.say(f"刚才的验证码是{code}")
 
     codes = await sms_codes(backend)
-    assert len(codes) == 2, codes  # the platform's registration code and the chat's binding code
+    assert len(codes) == 3, codes  # both systems' registration codes and the chat's binding code
     secrets = [ID_NUMBER, PHONE, *codes]
     async with backend.sessions() as session:
         rows = (await session.scalars(select(ConversationEvent.data))).all()
@@ -119,4 +120,15 @@ async def test_a_journey_leaves_no_credential_in_history_or_logs(
     logged = capsys.readouterr()
     log_text = "\n".join([logged.out, logged.err, caplog.text])
     assert not [secret for secret in secrets if secret in log_text]
-    assert not list((backend.settings.data_dir / "pending_details").glob("*"))  # both chats are bound
+    # the details crossed turns sealed, and the seals went when each chat was bound
+    async with backend.sessions() as session:
+        events = [
+            (sender, json.loads(data))
+            for sender, data in await session.execute(
+                select(ConversationEvent.sender_id, ConversationEvent.data).order_by(ConversationEvent.id)
+            )
+        ]
+    seals = [(s, e.get("value")) for s, e in events if e.get("event") == "slot" and e["name"] == "reg_sealed"]
+    assert any(value for _sender, value in seals)
+    last = {sender: value for sender, value in seals}
+    assert last and all(value is None for value in last.values()), last
