@@ -16,6 +16,8 @@ from services.documents.api import router as documents_router
 from services.errors import database_unreachable, install_error_handlers
 from services.learning import router as learning_router
 from services.limits import BodySizeLimit
+from services.notices.api import admin_router as broadcasts_router
+from services.notices.api import router as notices_router
 from services.registry.api import router as registry_router
 from services.settings import Settings, get_settings
 from services.sms.api import router as sms_router
@@ -79,6 +81,8 @@ def create_app(
     app.include_router(documents_router)
     app.include_router(learning_router)
     app.include_router(chatlinks_router)
+    app.include_router(notices_router)
+    app.include_router(broadcasts_router)
 
     @app.get(
         "/health",

@@ -1,9 +1,10 @@
 """The hours review (学时审核) and the operator's 学时清零.
 
 The review runs when an enrolment's courses are all watched and its assessment is passed: the
-hours go to the registry, the certificate returns to 正常 with its remark cleared, the guide's text
-goes to the SMS outbox and a completion event is stored for the assistant. All of it is written in
-the caller's transaction, so it happens whole or not at all, and only once per enrolment.
+hours go to the registry, the certificate returns to 正常 with its remark cleared, a completion
+notice is recorded (the guide's SMS at once when no chat is bound) and a completion event is
+stored. All of it is written in the caller's transaction, so it happens whole or not at all, and
+only once per enrolment.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from services.context import Backend
 from services.errors import AppError
+from services.notices import facts as notices
 from services.registry.hours import record_hours, withdraw_hours
 from storage.models import (
     AssessmentAttempt,
@@ -72,8 +74,21 @@ async def review_if_ready(session: AsyncSession, backend: Backend, enrolment_id:
     phone = await session.scalar(
         select(LearningAccount.phone).where(LearningAccount.person_id == enrolment.person_id)
     )
-    if phone is not None:
-        await backend.sms.send(session, phone=phone, kind="learning_completed", text=COMPLETION_SMS, now=now)
+    await notices.completion(
+        session,
+        sms=backend.sms,
+        person_id=enrolment.person_id,
+        enrolment_id=enrolment.id,
+        phone=phone,
+        text=COMPLETION_SMS,
+        params={
+            "certificate_number": enrolment.certificate.certificate_number,
+            "position": enrolment.certificate.position,
+            "cycle_year": enrolment.cycle_year,
+            "total_hours": professional + general,
+        },
+        now=now,
+    )
     session.add(
         LearningEvent(
             person_id=enrolment.person_id,

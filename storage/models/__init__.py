@@ -18,6 +18,7 @@ from storage.models.learning import (
     RejectedReport,
     WatchSession,
 )
+from storage.models.notices import Notice, NoticeBroadcast, NoticeOptOut
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
 from storage.models.telegram import TelegramButton, TelegramChat, TelegramUpdate
@@ -41,6 +42,9 @@ __all__ = [
     "LearningAccount",
     "LearningCertificate",
     "LearningEvent",
+    "Notice",
+    "NoticeBroadcast",
+    "NoticeOptOut",
     "PackageCourse",
     "Person",
     "Photo",

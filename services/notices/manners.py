@@ -1,0 +1,43 @@
+"""When a person may be told something: never at night in China, at most one reminder a day.
+
+Kept apart from the delivery so the backend, which owns the clock of record, decides it once for
+every process that asks."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+CHINA = ZoneInfo("Asia/Shanghai")
+MORNING = time(8, 0)
+EVENING = time(21, 0)
+
+COMPLETION = "completion"
+BROADCAST = "broadcast"
+REMINDERS = ("cycle_end", "idle", "retry", "photo", "ecert")
+KINDS = (COMPLETION, BROADCAST, *REMINDERS)
+
+
+def is_quiet(now: datetime) -> bool:
+    """21:00-08:00 China time: nothing is sent, everything waits for the morning."""
+    local = now.astimezone(CHINA).time()
+    return local >= EVENING or local < MORNING
+
+
+def china_day_start(now: datetime) -> datetime:
+    local = now.astimezone(CHINA)
+    return datetime.combine(local.date(), time(0, 0), CHINA)
+
+
+def next_morning(now: datetime) -> datetime:
+    """08:00 China time of the next day: when a reminder held by the daily limit may go."""
+    return datetime.combine(now.astimezone(CHINA).date() + timedelta(days=1), MORNING, CHINA)
+
+
+def honours_opt_out(kind: str) -> bool:
+    """Completion notices are always sent; reminders and broadcasts respect 退订提醒."""
+    return kind != COMPLETION
+
+
+def is_reminder(kind: str) -> bool:
+    return kind in REMINDERS
