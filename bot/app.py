@@ -18,6 +18,8 @@ from bot.channels.rest import Handler, Transcript, rest_router
 from bot.channels.telegram.channel import TelegramChannel, build_channel
 from bot.channels.telegram.webhook import telegram_router
 from bot.channels.web import web_router
+from bot.channels.wechat import channel as wechat_channel
+from bot.channels.wechat.webhook import wechat_router
 from bot.handoff.status import ConversationStatus
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
@@ -103,15 +105,33 @@ def create_assistant_app(
             lease_seconds=settings.telegram_lease_seconds,
         )
         outbound.register(telegram.output)
+    wechat: wechat_channel.WechatChannel | None = None
+    if settings.wechat_app_id:
+        wechat = wechat_channel.build_channel(
+            app_id=settings.wechat_app_id,
+            secret=settings.wechat_app_secret or "",
+            api_base=settings.wechat_api_base,
+            template_id=settings.wechat_template_id,
+            handle=handler,
+            sessions=backend.sessions,
+            clock=backend.now,
+            http=to_backend,
+            lease_seconds=settings.wechat_lease_seconds,
+        )
+        outbound.register(wechat.output)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if telegram is not None and settings.telegram_mode != "off":
             polling = settings.telegram_mode == "polling"
             await telegram.start(polling=polling, sweep_seconds=settings.telegram_lease_seconds)
+        if wechat is not None:
+            await wechat.start(sweep_seconds=settings.wechat_lease_seconds)
         yield
         if telegram is not None:
             await telegram.stop()
+        if wechat is not None:
+            await wechat.stop()
         await to_backend.aclose()
         if remote is not None:
             await remote.http.aclose()
@@ -124,6 +144,7 @@ def create_assistant_app(
     app.state.handle = handler
     app.state.outbound = outbound
     app.state.telegram = telegram
+    app.state.wechat = wechat
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
@@ -132,5 +153,11 @@ def create_assistant_app(
     app.include_router(web_router())
     if telegram is not None and settings.telegram_mode == "webhook":
         app.include_router(telegram_router(telegram, settings.telegram_webhook_secret))
+    if wechat is not None:
+        app.include_router(
+            wechat_router(
+                wechat, settings.wechat_token or "", settings.wechat_app_id or "", settings.wechat_aes_key
+            )
+        )
     app.mount("/", backend_app)
     return app

@@ -22,3 +22,10 @@ class AssistantSettings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second over all Telegram chats
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
+    wechat_app_id: str | None = None  # the Official Account's AppID; unset: no WeChat channel
+    wechat_app_secret: str | None = None  # its AppSecret, for the access_token
+    wechat_token: str | None = None  # the Token set beside the server URL; signs every push
+    wechat_aes_key: str | None = None  # EncodingAESKey (43 characters): safe mode, only encrypted pushes
+    wechat_api_base: str = "https://api.weixin.qq.com"  # another API server (a test double)
+    wechat_template_id: str | None = None  # a template with {{content.DATA}}, used outside 48 hours
+    wechat_lease_seconds: float = 120.0  # a message left unfinished this long is taken up again

@@ -22,6 +22,7 @@ from storage.models.notices import Notice, NoticeBroadcast, NoticeOptOut
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
 from storage.models.telegram import TelegramButton, TelegramChat, TelegramUpdate
+from storage.models.wechat import WechatButton, WechatFollower, WechatMessage, WechatToken
 
 __all__ = [
     "AssessmentAttempt",
@@ -58,4 +59,8 @@ __all__ = [
     "TelegramUpdate",
     "TrainingProof",
     "WatchSession",
+    "WechatButton",
+    "WechatFollower",
+    "WechatMessage",
+    "WechatToken",
 ]
