@@ -147,7 +147,10 @@ def create_assistant_app(
     app.state.wechat = wechat
     install_error_handlers(app)
     app.add_middleware(
-        BodySizeLimit, json_limit=settings.webhook_max_bytes, upload_limit=settings.webhook_max_bytes
+        BodySizeLimit,
+        json_limit=settings.webhook_max_bytes,
+        upload_limit=settings.webhook_max_bytes,
+        csv_limit=backend.settings.max_csv_bytes,
     )
     app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())

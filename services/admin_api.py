@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/admin", tags=["管理员 admin"], dependencies=[
 async def import_certificate_csv(
     request: Request, backend: BackendDep, skip_invalid: Annotated[bool, Query()] = False
 ) -> ImportOut:
-    """Upload the authority's CSV as the request body (text/csv, UTF-8)."""
+    """Upload the authority's CSV as the request body (`Content-Type: text/csv`, UTF-8; up to
+    `JIANPEI_MAX_CSV_BYTES`, 32 MiB by default)."""
     data = await request.body()
     try:
         async with backend.transaction() as session:

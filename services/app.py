@@ -73,7 +73,10 @@ def create_app(
     app.state.backend = backend
     install_error_handlers(app)
     app.add_middleware(
-        BodySizeLimit, json_limit=backend.settings.max_json_bytes, upload_limit=PHOTO_UPLOAD_LIMIT
+        BodySizeLimit,
+        json_limit=backend.settings.max_json_bytes,
+        upload_limit=PHOTO_UPLOAD_LIMIT,
+        csv_limit=backend.settings.max_csv_bytes,
     )
     app.include_router(registry_router)
     app.include_router(sms_router)

@@ -10,16 +10,18 @@ from services.errors import error_body
 
 
 class BodySizeLimit:
-    """JSON and form bodies get `json_limit`; multipart uploads (photos) get `upload_limit`.
+    """JSON and form bodies get `json_limit`; multipart uploads (photos) get `upload_limit`; the
+    authority's certificate CSV (`text/csv`, tens of thousands of rows) gets `csv_limit`.
 
     A declared Content-Length over the limit is refused at once; a chunked body is read up to the
     limit and replayed to the app, so no route ever sees more than the limit.
     """
 
-    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int, csv_limit: int) -> None:
         self.app = app
         self.json_limit = json_limit
         self.upload_limit = upload_limit
+        self.csv_limit = csv_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -27,7 +29,7 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
+        limit = self._limit(content_type)
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > limit:
@@ -61,6 +63,14 @@ class BodySizeLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+    def _limit(self, content_type: str) -> int:
+        if content_type.startswith("multipart/"):
+            return self.upload_limit
+        if content_type.startswith("text/csv"):
+            return self.csv_limit
+        return self.json_limit
 
 
 async def _refuse(send: Send) -> None:
