@@ -42,6 +42,8 @@ def serve(
         port=port,
         log_level="warning",
         timeout_keep_alive=keep_alive_seconds(settings),
+        # open web chats hold a push stream each; Ctrl+C must not wait for every page to close
+        timeout_graceful_shutdown=5,
     )
 
 
