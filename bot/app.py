@@ -20,6 +20,11 @@ from bot.channels.telegram.webhook import telegram_router
 from bot.channels.web import web_router
 from bot.channels.wechat import channel as wechat_channel
 from bot.channels.wechat.webhook import wechat_router
+from bot.handoff.accounts import StaffAccounts
+from bot.handoff.console import console_router
+from bot.handoff.desk import Desk, load_replies
+from bot.handoff.hours import WorkingHours
+from bot.handoff.profile import BackendProfile
 from bot.handoff.status import ConversationStatus
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
@@ -40,15 +45,26 @@ def _interpreter(backend: Backend, settings: AssistantSettings) -> Interpreter:
     return nlu.load_interpreter(backend.settings.data_dir / "models", settings.rasa_nlu_url)
 
 
+def build_custody(backend: Backend, settings: AssistantSettings) -> ConversationStatus:
+    return ConversationStatus(
+        backend.engine,
+        hours=WorkingHours.parse(settings.staff_hours, settings.staff_days),
+        photos=backend.settings.data_dir / "handoff_photos",
+    )
+
+
 def build_assistant(
-    backend: Backend, settings: AssistantSettings, interpreter: Interpreter | None = None
+    backend: Backend,
+    settings: AssistantSettings,
+    interpreter: Interpreter | None = None,
+    custody: ConversationStatus | None = None,
 ) -> Assistant:
     domain = load_domain()
     return Assistant(
         domain=domain,
         rules=RuleBook(load_rules()),
         store=TrackerStore(backend.engine, backend.sessions, domain),
-        custody=ConversationStatus(backend.engine),
+        custody=custody or build_custody(backend, settings),
         runner=ActionRunner(domain),
         interpreter=interpreter or _interpreter(backend, settings),
         clock=backend.now,
@@ -75,6 +91,7 @@ def create_assistant_app(
     to_backend = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=backend_app), base_url=backend.settings.public_url, timeout=60
     )
+    custody = build_custody(backend, settings)
     handler: Handler
     transcript: Transcript
     if remote is not None:
@@ -84,7 +101,7 @@ def create_assistant_app(
         actions.client.configure(
             actions.client.BackendClient(to_backend, service_key(backend.settings.secret_key))
         )
-        assistant = build_assistant(backend, settings, interpreter)
+        assistant = build_assistant(backend, settings, interpreter, custody)
         handler = assistant.handle
         transcript = assistant.store.transcript
     mailbox = Mailbox(backend.sessions, backend.now)
@@ -154,6 +171,15 @@ def create_assistant_app(
     )
     app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())
+    desk = Desk(
+        backend.engine,
+        custody,
+        outbound,
+        clock=backend.now,
+        replies=load_replies(settings.staff_replies),
+        profile=BackendProfile(to_backend, service_key(backend.settings.secret_key)).lines,
+    )
+    app.include_router(console_router(StaffAccounts(backend.engine), desk, backend.now))
     if telegram is not None and settings.telegram_mode == "webhook":
         app.include_router(telegram_router(telegram, settings.telegram_webhook_secret))
     if wechat is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,9 @@ class AssistantSettings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second over all Telegram chats
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
+    staff_hours: str = "08:30-17:30"  # when customer-service staff answer hand-offs, China time
+    staff_days: str = "1-5"  # the weekdays they do (ISO: 1 = Monday; "1-5", "1-6", "1,3,5")
+    staff_replies: Path = Path(__file__).parent / "handoff" / "replies.yml"  # 常用回复 of the console
     wechat_app_id: str | None = None  # the Official Account's AppID; unset: no WeChat channel
     wechat_app_secret: str | None = None  # its AppSecret, for the access_token
     wechat_token: str | None = None  # the Token set beside the server URL; signs every push

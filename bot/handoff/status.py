@@ -1,30 +1,74 @@
-"""A conversation's status, written only here and only from the events of a turn: Rasa's `pause`
-(an action handed the chat to staff) and `resume` (the chat is the assistant's again).
+"""A conversation's status and its hand-offs, written only here.
 
-The runtime calls it inside the sender's lock, on the turn's own connection where there is one
-(PostgreSQL), so a status never changes between a turn's reading and its writing."""
+From the trainee's turns (inside the sender's lock, on the turn's own connection on PostgreSQL):
+Rasa's `pause` (an action handed the chat to staff: it joins the queue) and `resume` (返回助手: the
+chat is the assistant's again); while with staff, every message is kept for staff instead of going
+to the NLU. From the console: claim (one conditional UPDATE, so of two staff claiming at once one
+wins), assign, close with a note.
+
+Statuses map onto Chatwoot's, so a Chatwoot connector could follow: bot = pending, waiting and
+assigned = open, closed = resolved (the assistant has the chat again)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.models import Conversation
+from bot.handoff import texts
+from bot.handoff.hours import WorkingHours
+from bot.runtime.assistant import UserMessage
+from storage.models import Conversation, ConversationEvent, Handoff, HandoffMessage
 
-WITH_STAFF = "waiting_for_staff"
-WITH_ASSISTANT = "bot"
+BOT = "bot"
+WAITING = "waiting"
+ASSIGNED = "assigned"
+CLOSED = "closed"
+WITH_STAFF = (WAITING, ASSIGNED)
+CHATWOOT = {BOT: "pending", WAITING: "open", ASSIGNED: "open", CLOSED: "resolved"}
 PAUSE = "pause"
 RESUME = "resume"
+TRAINEE_LEFT = "学员返回了自动助手"
+
+
+class Changes:
+    """Wakes this process's console streams the moment something changed; another process's change
+    is seen by the streams' next look at the database."""
+
+    def __init__(self) -> None:
+        self._listeners: set[asyncio.Event] = set()
+
+    def notify(self) -> None:
+        for listener in self._listeners:
+            listener.set()
+
+    @asynccontextmanager
+    async def listening(self) -> AsyncIterator[asyncio.Event]:
+        listener = asyncio.Event()
+        self._listeners.add(listener)
+        try:
+            yield listener
+        finally:
+            self._listeners.discard(listener)
 
 
 class ConversationStatus:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, hours: WorkingHours, photos: Path, changes: Changes | None = None
+    ) -> None:
         self.engine = engine
+        self.hours = hours
+        self.photos = photos
+        self.changes = changes or Changes()
 
     @asynccontextmanager
     async def _connection(self, given: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
@@ -36,23 +80,153 @@ class ConversationStatus:
 
     async def with_staff(self, sender_id: str, conn: AsyncConnection | None) -> bool:
         async with self._connection(conn) as conn:
-            status = await conn.scalar(
-                select(Conversation.status).where(Conversation.sender_id == sender_id)
-            )
-        return status == WITH_STAFF
+            status = await conn.scalar(select(Conversation.status).where(Conversation.sender_id == sender_id))
+        return status in WITH_STAFF
+
+    async def relay(
+        self, message: UserMessage, *, now: datetime, conn: AsyncConnection | None
+    ) -> list[dict[str, Any]]:
+        """Keep the trainee's message (text or photo) for staff; tell a trainee still in the queue his
+        place in it, say nothing while a person is answering."""
+        async with self._connection(conn) as conn:
+            handoff = (
+                await conn.execute(
+                    select(Handoff.id, Handoff.status).where(
+                        Handoff.sender_id == message.sender_id, Handoff.status.in_(WITH_STAFF)
+                    )
+                )
+            ).first()
+            if handoff is None:  # the turn saw the chat with staff, so its hand-off is open
+                return []
+            text = (message.text or "").strip()
+            photo = await self._keep_photo(message.metadata.get("attachment"))
+            if photo is not None or (text and not text.startswith("/")):
+                await conn.execute(
+                    insert(HandoffMessage).values(
+                        handoff_id=handoff.id, by="trainee", text=text, photo=photo, created_at=now
+                    )
+                )
+            answers = [] if handoff.status == ASSIGNED else [await self._queued(conn, handoff.id, now)]
+        self.changes.notify()
+        return answers
+
+    async def _keep_photo(self, attachment: Any) -> str | None:
+        if not isinstance(attachment, dict):
+            return None
+        try:
+            content = base64.b64decode(str(attachment.get("content_base64") or ""), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if not content:
+            return None
+        name = f"{secrets.token_urlsafe(18)}.bin"
+        await asyncio.to_thread(self._write, name, content)
+        return name
+
+    def _write(self, name: str, content: bytes) -> None:
+        self.photos.mkdir(parents=True, exist_ok=True)
+        (self.photos / name).write_bytes(content)
+
+    async def _queued(self, conn: AsyncConnection, handoff_id: int, now: datetime) -> dict[str, Any]:
+        if not self.hours.open_at(now):
+            return texts.after_hours(self.hours.back_at(now))
+        place = await conn.scalar(
+            select(func.count()).where(Handoff.status == WAITING, Handoff.id <= handoff_id)
+        )
+        return texts.queued(int(place or 1))
 
     async def record(
         self, sender_id: str, events: list[dict[str, Any]], *, now: datetime, conn: AsyncConnection | None
-    ) -> None:
-        """Apply the turn's pause and resume events, the last one winning. The conversation row
-        exists: the turn's events were saved first."""
+    ) -> list[dict[str, Any]]:
+        """Apply the turn's pause and resume events, the last one winning, and say what follows (the
+        place in the queue, or when staff are back). The conversation row exists: the turn's events
+        were saved first."""
         kinds = [e.get("event") for e in events if e.get("event") in (PAUSE, RESUME)]
         if not kinds:
-            return
-        values: dict[str, Any] = {"status": WITH_STAFF if kinds[-1] == PAUSE else WITH_ASSISTANT}
-        if kinds[-1] == PAUSE:
-            values["handoff_requested_at"] = now
+            return []
         async with self._connection(conn) as conn:
-            await conn.execute(
-                update(Conversation).where(Conversation.sender_id == sender_id).values(**values)
+            if kinds[-1] == RESUME:
+                await conn.execute(
+                    update(Conversation).where(Conversation.sender_id == sender_id).values(status=BOT)
+                )
+                await conn.execute(
+                    update(Handoff)
+                    .where(Handoff.sender_id == sender_id, Handoff.status.in_(WITH_STAFF))
+                    .values(status=CLOSED, closed_at=now, note=TRAINEE_LEFT)
+                )
+                answers = []
+            else:
+                queued = await conn.execute(
+                    update(Conversation)
+                    .where(Conversation.sender_id == sender_id, Conversation.status.not_in(WITH_STAFF))
+                    .values(status=WAITING, handoff_requested_at=now)
+                )
+                if not queued.rowcount:  # asked again while already with staff
+                    return []
+                context_until = await conn.scalar(
+                    select(func.max(ConversationEvent.id)).where(ConversationEvent.sender_id == sender_id)
+                )
+                handoff_id = await conn.scalar(
+                    insert(Handoff)
+                    .values(
+                        sender_id=sender_id, status=WAITING, requested_at=now, context_until=context_until
+                    )
+                    .returning(Handoff.id)
+                )
+                assert handoff_id is not None
+                answers = [await self._queued(conn, handoff_id, now)]
+        self.changes.notify()
+        return answers
+
+    async def claim(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
+        """Take a waiting conversation; False when a colleague was first (or it is no longer waiting)."""
+        async with self.engine.begin() as conn:
+            sender_id = await conn.scalar(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == WAITING)
+                .values(status=ASSIGNED, assigned_to=staff_id, assigned_at=now)
+                .returning(Handoff.sender_id)
             )
+            if sender_id is None:
+                return False
+            await self._conversation(conn, sender_id, ASSIGNED)
+        self.changes.notify()
+        return True
+
+    async def assign(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
+        """Give an open conversation to `staff_id`; False when it is closed already."""
+        async with self.engine.begin() as conn:
+            sender_id = await conn.scalar(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status.in_(WITH_STAFF))
+                .values(status=ASSIGNED, assigned_to=staff_id, assigned_at=now)
+                .returning(Handoff.sender_id)
+            )
+            if sender_id is None:
+                return False
+            await self._conversation(conn, sender_id, ASSIGNED)
+        self.changes.notify()
+        return True
+
+    async def close(self, handoff_id: int, note: str, *, now: datetime) -> str | None:
+        """Close an open hand-off with its note; the chat is the assistant's again. Returns the chat
+        to tell, or None when it was closed already."""
+        async with self.engine.begin() as conn:
+            sender_id = await conn.scalar(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status.in_(WITH_STAFF))
+                .values(status=CLOSED, closed_at=now, note=note)
+                .returning(Handoff.sender_id)
+            )
+            if sender_id is None:
+                return None
+            await self._conversation(conn, sender_id, CLOSED)
+        self.changes.notify()
+        return sender_id
+
+    async def _conversation(self, conn: AsyncConnection, sender_id: str, status: str) -> None:
+        await conn.execute(
+            update(Conversation)
+            .where(Conversation.sender_id == sender_id, Conversation.status.in_(WITH_STAFF))
+            .values(status=status)
+        )

@@ -32,6 +32,7 @@ from nlu import Interpreter
 MAX_TEXT = 1000
 DOUBLE_TAP_SECONDS = 3.0
 RESUME_INTENT = "menu"
+RESUME_WORDS = "返回助手"
 PHOTO_INTENT = "send_photo"
 RESUMED = {"event": "resume"}
 
@@ -47,14 +48,19 @@ class UserMessage:
 
 
 class Custody(Protocol):
-    """Who has the chat (bot/handoff implements it): asked before a turn, told the turn's events
-    after, both inside the sender's lock."""
+    """Who has the chat (bot/handoff implements it): asked before a turn, handed the message while
+    staff have the chat, told the turn's events after, all inside the sender's lock. What it
+    answers is said to the trainee (his place in the queue, say)."""
 
     async def with_staff(self, sender_id: str, conn: AsyncConnection | None) -> bool: ...
 
+    async def relay(
+        self, message: UserMessage, *, now: datetime, conn: AsyncConnection | None
+    ) -> list[dict[str, Any]]: ...
+
     async def record(
         self, sender_id: str, events: list[dict[str, Any]], *, now: datetime, conn: AsyncConnection | None
-    ) -> None: ...
+    ) -> list[dict[str, Any]]: ...
 
 
 class Assistant:
@@ -89,10 +95,13 @@ class Assistant:
             tracker = await self.store.load(message.sender_id, conn)
             waiting = await self.custody.with_staff(message.sender_id, conn)
             self._maybe_start_session(tracker)
-            answers = await self._turn(tracker, message, waiting=waiting)
+            answers = await self._turn(tracker, message, waiting=waiting, conn=conn)
             events = list(tracker.new_events)
             await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
-            await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)
+            said = await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)
+            if said:
+                answers += self._said(said, tracker)
+                await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
             return answers
 
     def _maybe_start_session(self, tracker: DialogueTracker) -> None:
@@ -143,8 +152,15 @@ class Assistant:
         }
         tracker.add(user_event(empty, ts=self._ts(), channel=message.channel, metadata={}))
 
+    def _said(self, answers: list[dict[str, Any]], tracker: DialogueTracker) -> list[dict[str, Any]]:
+        """Answers that come from the hand-off, not from an action: kept in the history as Rasa keeps
+        what is said into a paused conversation."""
+        for answer in answers:
+            tracker.add(bot_event(answer, ts=self._ts(), utter_action=None))
+        return answers
+
     async def _turn(
-        self, tracker: DialogueTracker, message: UserMessage, *, waiting: bool
+        self, tracker: DialogueTracker, message: UserMessage, *, waiting: bool, conn: AsyncConnection | None
     ) -> list[dict[str, Any]]:
         text = (message.text or "").strip()
         has_file = isinstance(message.metadata.get("attachment"), dict)
@@ -157,14 +173,31 @@ class Assistant:
         if self._double_tap(tracker, text):
             self._not_understood(text, tracker, message)
             return self._reply("utter_double_tap", tracker)
+        if waiting:
+            return await self._with_staff(tracker, message, text, conn)
         parse_data = await self._understand(
             UserMessage(text, message.sender_id, message.channel, message.metadata)
         )
         tracker.add(user_event(parse_data, ts=self._ts(), channel=message.channel, metadata=message.metadata))
-        if waiting:
-            if tracker.intent != RESUME_INTENT:
-                return self._reply("utter_waiting_for_staff", tracker)
-            tracker.add({**RESUMED, "timestamp": self._ts()})
+        return await self.dialogue.respond(tracker)
+
+    async def _with_staff(
+        self, tracker: DialogueTracker, message: UserMessage, text: str, conn: AsyncConnection | None
+    ) -> list[dict[str, Any]]:
+        """Staff have the chat: the message goes to them, not to the NLU; only 返回助手 (/menu) is
+        understood, and gives the chat back to the assistant."""
+        payload = parse_payload(text, self.domain.intents) or {}
+        resume = text == RESUME_WORDS or payload.get("intent", {}).get("name") == RESUME_INTENT
+        parse_data = {
+            "text": text,
+            "intent": {"name": RESUME_INTENT if resume else None, "confidence": 1.0 if resume else 0.0},
+            "entities": [],
+            "intent_ranking": [],
+        }
+        tracker.add(user_event(parse_data, ts=self._ts(), channel=message.channel, metadata=message.metadata))
+        if not resume:
+            return self._said(await self.custody.relay(message, now=self.clock(), conn=conn), tracker)
+        tracker.add({**RESUMED, "timestamp": self._ts()})
         return await self.dialogue.respond(tracker)
 
     def _double_tap(self, tracker: DialogueTracker, text: str) -> bool:

@@ -21,6 +21,7 @@ from storage.models.learning import (
 from storage.models.notices import Notice, NoticeBroadcast, NoticeOptOut
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
+from storage.models.staff import Handoff, HandoffMessage, StaffAudit, StaffMember, StaffSession
 from storage.models.telegram import TelegramButton, TelegramChat, TelegramUpdate
 from storage.models.wechat import WechatButton, WechatFollower, WechatMessage, WechatToken
 
@@ -38,6 +39,8 @@ __all__ = [
     "ECertificate",
     "Enrolment",
     "EnrolmentCourse",
+    "Handoff",
+    "HandoffMessage",
     "HoursClearance",
     "HoursRecord",
     "LearningAccount",
@@ -54,6 +57,9 @@ __all__ = [
     "RejectedReport",
     "SmsCode",
     "SmsMessage",
+    "StaffAudit",
+    "StaffMember",
+    "StaffSession",
     "TelegramButton",
     "TelegramChat",
     "TelegramUpdate",

@@ -13,7 +13,7 @@ from bot.app import create_assistant_app
 from bot.settings import AssistantSettings
 from nlu import Interpreter
 from services.context import Backend
-from storage.models import Conversation, ConversationEvent
+from storage.models import Conversation, ConversationEvent, Handoff, HandoffMessage
 from tests.assistant.conftest import Chat
 from tests.conftest import FakeClock
 
@@ -91,12 +91,13 @@ async def test_turns_of_one_sender_never_interleave(
 
 
 async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> None:
-    assert "已记下您找人工客服的请求" in await chat.text("人工")
+    said = await chat.text("人工")
+    assert "转人工客服" in said and "您排在第一位" in said
     async with backend.sessions() as session:
         conversation = await session.get(Conversation, chat.conversation_id)
-    assert conversation is not None and conversation.status == "waiting_for_staff"
+    assert conversation is not None and conversation.status == "waiting"
     assert conversation.handoff_requested_at is not None
-    assert "请求已记下" in await chat.text("在吗")
+    assert "请求已记下" in await chat.text("我要注册")  # for staff, not the NLU: no registration starts
     await chat.say("/menu")
     async with backend.sessions() as session:
         conversation = await session.get(Conversation, chat.conversation_id)
@@ -107,6 +108,10 @@ async def test_hand_off_is_stored_for_staff(chat: Chat, backend: Backend) -> Non
                 .order_by(ConversationEvent.id)
             )
         )
+        handoff = await session.scalar(select(Handoff).where(Handoff.sender_id == chat.conversation_id))
+        relayed = list(await session.scalars(select(HandoffMessage.text)))
     assert conversation is not None and conversation.status == "bot"
+    assert handoff is not None and handoff.status == "closed"
+    assert relayed == ["我要注册"]
     # the history says it the way Rasa does: the hand-off paused the chat, the menu resumed it
     assert [k for k in kinds if k in ("pause", "resume")] == ["pause", "resume"]
