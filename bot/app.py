@@ -31,6 +31,10 @@ from bot.runtime.domain import load_domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.rules import RuleBook, load_rules
 from bot.runtime.store import TrackerStore
+from bot.scheduler.client import NoticesClient
+from bot.scheduler.delivery import Delivery
+from bot.scheduler.leader import Leadership
+from bot.scheduler.scheduler import NoticeScheduler
 from bot.settings import AssistantSettings
 from nlu import Interpreter
 from services.app import build_backend, create_app
@@ -122,6 +126,15 @@ def create_assistant_app(
             lease_seconds=settings.telegram_lease_seconds,
         )
         outbound.register(telegram.output)
+    notices = NoticesClient(to_backend, service_key(backend.settings.secret_key))
+    scheduler = NoticeScheduler(
+        notices,
+        Delivery(notices, outbound, load_domain()),
+        Leadership(backend.engine),
+        every_seconds=settings.notices_every_seconds,
+        batch=settings.notices_batch,
+        lease_seconds=settings.notices_lease_seconds,
+    )
     wechat: wechat_channel.WechatChannel | None = None
     if settings.wechat_app_id:
         wechat = wechat_channel.build_channel(
@@ -144,7 +157,10 @@ def create_assistant_app(
             await telegram.start(polling=polling, sweep_seconds=settings.telegram_lease_seconds)
         if wechat is not None:
             await wechat.start(sweep_seconds=settings.wechat_lease_seconds)
+        if settings.scheduler == "auto":
+            scheduler.start()  # it ticks only while this process holds the leader lock
         yield
+        await scheduler.stop()
         if telegram is not None:
             await telegram.stop()
         if wechat is not None:
@@ -160,6 +176,7 @@ def create_assistant_app(
     app.state.backend = backend
     app.state.handle = handler
     app.state.outbound = outbound
+    app.state.scheduler = scheduler
     app.state.telegram = telegram
     app.state.wechat = wechat
     install_error_handlers(app)

@@ -23,6 +23,10 @@ class AssistantSettings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second over all Telegram chats
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
+    scheduler: Literal["auto", "off"] = "auto"  # auto: the elected process delivers notices; off: none here
+    notices_every_seconds: float = 15.0  # how often the scheduler asks for due notices
+    notices_batch: int = 25  # notices claimed at a time (a cancelled broadcast stops after the batch)
+    notices_lease_seconds: float = 120.0  # a claim older than this is marked unknown, never resent
     staff_hours: str = "08:30-17:30"  # when customer-service staff answer hand-offs, China time
     staff_days: str = "1-5"  # the weekdays they do (ISO: 1 = Monday; "1-5", "1-6", "1,3,5")
     staff_replies: Path = Path(__file__).parent / "handoff" / "replies.yml"  # 常用回复 of the console

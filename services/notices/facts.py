@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notices import manners
-from services.notices.ledger import add_notice, finish
+from services.notices.ledger import add_notice, finish, phone_of
 from services.sms.gateway import SmsGateway
 from storage.models import ChatBinding, Notice
 from storage.models.notices import NoticeState
@@ -36,6 +36,7 @@ async def completion(
     bound = await session.scalar(
         select(ChatBinding.sender_id).where(ChatBinding.person_id == person_id).limit(1)
     )
+    phone = phone or await phone_of(session, person_id)
     if bound is not None or phone is None or manners.is_quiet(now):
         return
     await sms.send(session, phone=phone, kind="learning_completed", text=text, now=now)

@@ -1,0 +1,64 @@
+"""The scheduler's way to the backend: HTTP with the service key, like the actions, with a typed
+client of its own (bot/ does not import the backend nor the actions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+BASE = "/api/assistant/notices"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    params: dict[str, Any]
+    claim_token: str
+    chats: list[str]
+    has_phone: bool
+
+
+class StaleClaim(Exception):
+    """The backend no longer holds this notice for us (another result was recorded)."""
+
+
+class NoticesClient:
+    def __init__(self, http: httpx.AsyncClient, service_key: str) -> None:
+        self.http = http
+        self._headers = {"Authorization": f"Bearer {service_key}"}
+
+    async def _post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = await self.http.post(f"{BASE}{path}", json=body or {}, headers=self._headers)
+        if response.status_code == 409:
+            raise StaleClaim(path)
+        response.raise_for_status()
+        return response.json()
+
+    async def due(self) -> int:
+        """Run the reminder rules; the number of notices they recorded now."""
+        return int((await self._post("/due"))["recorded"])
+
+    async def claim(self, limit: int, lease_seconds: float) -> list[Claimed]:
+        found = await self._post("/claim", {"limit": limit, "lease_seconds": lease_seconds})
+        return [Claimed(**item) for item in found]
+
+    async def result(
+        self, notice: Claimed, state: str, *, message_ids: list[str] | None = None, detail: str | None = None
+    ) -> None:
+        await self._post(
+            f"/{notice.id}/result",
+            {
+                "claim_token": notice.claim_token,
+                "state": state,
+                "message_ids": message_ids or [],
+                "detail": detail,
+            },
+        )
+
+    async def sms(self, notice: Claimed, text: str) -> str:
+        """Deliver by the backend's SMS gateway; the state it came to (sent, or failed: no phone)."""
+        done = await self._post(f"/{notice.id}/sms", {"claim_token": notice.claim_token, "text": text})
+        return str(done["state"])
