@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from services.photos import framing, measures
+from services.photos import framing, measures, mesh
 from services.photos.faces import Face, detect
 from services.photos.loading import Loaded, Unusable, load
 from services.photos.measures import Background, BackgroundReading
@@ -37,6 +37,7 @@ class Analysis:
     problems: list[Problem] = field(default_factory=list)
     face: Face | None = None
     quarter_turns: int = 0
+    mesh: mesh.Mesh | None = None  # of the main face
     crop: framing.Crop | None = None  # the standard frame, when it can be cut
     gamma: float = 1.0
     whiten: bool = False  # repaint an even wall of the wrong colour white
@@ -114,6 +115,9 @@ def analyse(
     faces = detect(loaded.rgb)
     if not faces:
         faces = _find_turned_face(analysis, loaded)
+    if faces:  # measured on the mesh: MTCNN's box moves when the same photo is saved again
+        analysis.mesh = mesh.fit(loaded.rgb, faces[0])
+        faces[0] = analysis.mesh.face(faces[0].confidence)
     _judge_picture(analysis, loaded, faces, found, backgrounds)
     analysis.problems = sorted(found, key=lambda p: CODES.index(p.code))
     return analysis
@@ -242,12 +246,13 @@ def _judge_background(
 
 
 def _framing_problems(analysis: Analysis, loaded: Loaded) -> list[Problem]:
-    """Orientation, resolution and aspect: marked fixable here when the cause is only a tag or a
-    turned picture; the caller decides for the rest once it knows whether a good frame can be cut."""
+    """Orientation, resolution and aspect of the photo as shown (after its EXIF turn, which phones
+    use for every upright photo and is no fault): marked fixable here when the picture only lies on
+    its side; the caller decides for the rest once it knows whether a good frame can be cut."""
     problems: list[Problem] = []
     if loaded.width > loaded.height:
         problems.append(Problem("orientation", "照片是横的，要竖着拍（竖版）"))
-    elif loaded.exif_orientation != 1 or analysis.quarter_turns:
+    elif analysis.quarter_turns:
         problems.append(Problem("orientation", "照片是躺倒或翻转的，要转正（自动修正会处理）", fixable=True))
     if loaded.width < TARGET_WIDTH or loaded.height < TARGET_HEIGHT:
         problems.append(

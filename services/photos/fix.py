@@ -2,7 +2,8 @@
 
 It turns the picture upright, levels the eyes, evens out the exposure, cuts the standard head frame
 around the face, scales it to 295x413 and saves the best JPEG quality that fits in 30,000 bytes, at
-300 DPI and without metadata. A photo that already passes is returned byte for byte.
+300 DPI and without metadata. A photo that already passes is returned byte for byte, unless it is
+upright only by its EXIF tag.
 """
 
 from __future__ import annotations
@@ -50,13 +51,18 @@ class FixOutcome:
 def fix_photo(data: bytes, *, backgrounds: Collection[Background] = BOTH_BACKGROUNDS) -> FixOutcome:
     analysis = analyse(data, backgrounds=backgrounds)
     original = report_of(analysis)
+    as_is = None
     if original.ok and original.width and original.height:
-        return FixOutcome(original, Fixed(data, original.width, original.height, changed=False))
-    if not analysis.fixable:
+        as_is = Fixed(data, original.width, original.height, changed=False)
+        if analysis.loaded is None or analysis.loaded.exif_orientation == 1:
+            return FixOutcome(original, as_is)
+        # It passes as shown, but a system or PDF that ignores the EXIF turn would show it lying
+        # down: the turn is written into the pixels.
+    elif not analysis.fixable:
         return FixOutcome(original, None)
     encoded = encode_jpeg(render(data, analysis))
     after = check_photo(encoded, backgrounds=backgrounds)
-    fixed = Fixed(encoded, TARGET_WIDTH, TARGET_HEIGHT, changed=True) if after.ok else None
+    fixed = Fixed(encoded, TARGET_WIDTH, TARGET_HEIGHT, changed=True) if after.ok else as_is
     return FixOutcome(original, fixed, after)
 
 

@@ -1,0 +1,113 @@
+"""The 468-point face mesh (mediapipe's face_landmark model, run by OpenCV) on the face MTCNN found.
+
+MTCNN finds the face; its box moves by several per cent of the face when the same photo is saved
+again, which was enough to flip the face-size verdict. The mesh is fitted to the face itself and
+moves far less, so the frame, the head's pose and the state of eyes and mouth are read from it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from services.photos.faces import Face, Point
+from services.photos.networks import FACE_MESH, network
+
+INPUT = 192
+CROP_SCALE = 1.6  # the crop's side in MTCNN box heights (the model wants the whole face with a margin)
+
+# Points of the canonical mesh (the subject's right is the picture's left).
+FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
+CHEEK_LEFT, CHEEK_RIGHT = 234, 454  # the picture's left and right edge of the face
+MOUTH_LEFT, MOUTH_RIGHT, LIP_UPPER, LIP_LOWER = 61, 291, 13, 14
+# each eye: outer corner, inner corner, upper lid, lower lid (left and right in the picture)
+EYE_LEFT = (33, 133, 159, 145)
+EYE_RIGHT = (263, 362, 386, 374)
+# The MTCNN box in mesh terms, fitted on the tests' portraits: its top lies this share of the
+# forehead-to-chin distance above the forehead point, its bottom this share above the chin point,
+# and it is this share of the cheek-to-cheek width wide.
+BOX_TOP = 0.08
+BOX_BOTTOM = 0.055
+BOX_WIDTH = 0.943
+
+
+@dataclass(frozen=True)
+class Mesh:
+    points: np.ndarray  # 468 x 3: x, y in picture pixels, z (depth) in the same scale
+    score: float  # 0..1, how sure the model is that a face fills the crop
+
+    def at(self, index: int) -> Point:
+        return (float(self.points[index, 0]), float(self.points[index, 1]))
+
+    def _eye(self, indices: tuple[int, int, int, int]) -> tuple[Point, float]:
+        outer, inner, upper, lower = (self.points[i, :2] for i in indices)
+        centre = (outer + inner) / 2
+        width = float(np.linalg.norm(outer - inner))
+        return (float(centre[0]), float(centre[1])), float(np.linalg.norm(upper - lower)) / max(width, 1.0)
+
+    @property
+    def eye_openness(self) -> float:
+        """The more closed eye's lid gap over its width (about 0.3 open, under 0.1 shut)."""
+        return min(self._eye(EYE_LEFT)[1], self._eye(EYE_RIGHT)[1])
+
+    @property
+    def mouth_openness(self) -> float:
+        """The gap between the inner lips over the mouth's width."""
+        gap = float(np.linalg.norm(self.points[LIP_UPPER, :2] - self.points[LIP_LOWER, :2]))
+        width = float(np.linalg.norm(self.points[MOUTH_LEFT, :2] - self.points[MOUTH_RIGHT, :2]))
+        return gap / max(width, 1.0)
+
+    @property
+    def pose(self) -> tuple[float, float, float]:
+        """Yaw (turned left or right), pitch (chin up or down) and roll in degrees, from the 3D
+        directions across the face (cheek to cheek) and down it (forehead to chin)."""
+        across = self.points[CHEEK_RIGHT] - self.points[CHEEK_LEFT]
+        down = self.points[CHIN] - self.points[FOREHEAD]
+        yaw = math.degrees(math.atan2(float(across[2]), float(np.hypot(across[0], across[1]))))
+        pitch = math.degrees(math.atan2(-float(down[2]), float(np.hypot(down[0], down[1]))))
+        left, right = self._eye(EYE_LEFT)[0], self._eye(EYE_RIGHT)[0]
+        roll = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+        return yaw, pitch, roll
+
+    def face(self, confidence: float) -> Face:
+        """The face as the rest of the check measures it: MTCNN's box and five points, but taken
+        from the mesh, turned with the head's roll."""
+        forehead, chin = self.points[FOREHEAD, :2], self.points[CHIN, :2]
+        down = chin - forehead
+        top, bottom = forehead - BOX_TOP * down, chin - BOX_BOTTOM * down
+        height = float(np.linalg.norm(bottom - top))
+        width = float(np.linalg.norm(self.points[CHEEK_RIGHT, :2] - self.points[CHEEK_LEFT, :2])) * BOX_WIDTH
+        centre_x = float(self.points[CHEEK_LEFT, 0] + self.points[CHEEK_RIGHT, 0]) / 2
+        centre_y = float(top[1] + bottom[1]) / 2
+        return Face(
+            x=centre_x - width / 2,
+            y=centre_y - height / 2,
+            width=width,
+            height=height,
+            confidence=confidence,
+            left_eye=self._eye(EYE_LEFT)[0],
+            right_eye=self._eye(EYE_RIGHT)[0],
+            nose=self.at(NOSE_TIP),
+            mouth_left=self.at(MOUTH_LEFT),
+            mouth_right=self.at(MOUTH_RIGHT),
+        )
+
+
+def fit(rgb: np.ndarray, face: Face) -> Mesh:
+    """The mesh of `face` in `rgb`: the face is cut out upright (turned by its roll) and square."""
+    centre = (face.x + face.width / 2, face.y + face.height / 2)
+    side = CROP_SCALE * max(face.width, face.height)
+    matrix = cv2.getRotationMatrix2D(centre, face.roll_degrees, INPUT / side)
+    matrix[0, 2] += INPUT / 2 - centre[0]
+    matrix[1, 2] += INPUT / 2 - centre[1]
+    crop = cv2.warpAffine(rgb, matrix, (INPUT, INPUT), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    outputs = network(FACE_MESH).run(cv2.dnn.blobFromImage(crop, 1 / 255))
+    coordinates = next(out for out in outputs if out.size == 468 * 3).reshape(468, 3)
+    logit = float(next(out for out in outputs if out.size == 1).ravel()[0])
+    inverse = cv2.invertAffineTransform(matrix)
+    xy = coordinates[:, :2] @ inverse[:, :2].T + inverse[:, 2]
+    z = coordinates[:, 2:] * side / INPUT
+    return Mesh(points=np.hstack([xy, z]), score=1 / (1 + math.exp(-max(min(logit, 50.0), -50.0))))
