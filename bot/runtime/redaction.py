@@ -3,13 +3,15 @@ reload, staff), while an ID number with its phone logs in (the phone is the init
 SMS code binds a chat, so none of them is ever stored in the clear: ID numbers and phones anywhere in
 an event are masked the way staff see them, and whatever the trainee typed into an ID, phone or code
 slot has its digits starred. The live tracker keeps the values for the turn that uses them; a value a
-later turn needs is the actions' to keep aside (the slots then hold its mask)."""
+later turn needs is the actions' to carry sealed (the slots shown hold its mask)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from rules.identity import mask_id_number, mask_phone
 
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
@@ -19,14 +21,6 @@ SECRET_ENTITIES = frozenset({"id_number", "phone", "sms_code"})
 SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "reg_code", "sms_code", "signup_code"})
 MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]")
-
-
-def mask_id_number(value: str) -> str:
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    return value[:3] + "****" + value[-4:]
 
 
 def _star(value: str) -> str:
