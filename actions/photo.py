@@ -8,12 +8,15 @@ import contextlib
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError
 from actions.common import bound_or_explain, client, say_error
+
+NOTHING_TO_SUBMIT = "nothing_to_submit"
+ENDS_THE_FORM = frozenset({"not_bound", "photo_locked"})
 
 
 def _attachment(tracker: Tracker) -> dict[str, Any] | None:
@@ -23,10 +26,19 @@ def _attachment(tracker: Tracker) -> dict[str, Any] | None:
 
 class ValidatePhotoForm(FormValidationAction):
     """Each photo sent is checked; its problems are told in plain words, and when the check can mend
-    them (size, framing, background) the mended photo is offered instead."""
+    them (size, framing, background) the mended photo is offered instead. A chat bound to nobody, or
+    a person whose photo is already on file, ends the form: no photo it takes could be submitted."""
 
     def name(self) -> str:
         return "validate_photo_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        if any(e.get("name") == "photo_check" and e.get("value") == NOTHING_TO_SUBMIT for e in events):
+            return [SlotSet("photo_check", None), SlotSet("requested_slot", None), ActiveLoop(None)]
+        return events
 
     async def extract_photo_check(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -51,7 +63,8 @@ class ValidatePhotoForm(FormValidationAction):
                 dispatcher.utter_message(response="utter_need_binding")
             else:
                 say_error(dispatcher, error)
-            return {}
+            # nothing this chat sends could be submitted: bind first, or the photo is on file for good
+            return {"photo_check": NOTHING_TO_SUBMIT} if error.code in ENDS_THE_FORM else {}
         problems = "\n".join(f"· {p['message']}" for p in checked["problems"])
         if checked["pending_id"] is None:
             dispatcher.utter_message(text=f"这张照片不能用：\n{problems}\n请按要求重新拍一张发过来。")

@@ -105,6 +105,18 @@ async def test_a_rest_client_cannot_speak_for_another_channels_chat(
     assert "先绑定" in await impostor.text("/certificate_status")
 
 
+@pytest.mark.parametrize("trick", ["x?sender_id=rest:trainee-bound", "trainee-bound/", "..%2ftrainee-bound"])
+async def test_a_sender_shaped_like_a_url_reaches_only_its_own_chat(
+    chat_http: httpx.AsyncClient, backend: Backend, trick: str
+) -> None:
+    """Chat ids never travel in URLs: a sender built to bend one reads no other chat's binding and
+    breaks no step."""
+    await load_demo_data(backend)
+    await bind_demo_trainee(chat_http, backend, "rest:trainee-bound")
+    assert "先绑定" in await Chat(chat_http, trick).text("/certificate_status")
+    assert "221175" in await Chat(chat_http, "trainee-bound").text("/certificate_status")
+
+
 async def test_logs_never_name_a_chat_by_its_id(
     chat: Chat, backend: Backend, capfd: pytest.CaptureFixture[str]
 ) -> None:
