@@ -12,6 +12,7 @@ import typer
 from bot.cli import learning as learning_commands
 from bot.cli.common import run_with_backend
 from bot.cli.documents import revoke_certificate
+from bot.cli.staff import staff_app
 
 if TYPE_CHECKING:
     from services.context import Backend
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from storage.models.registry import AccountReset
 
 admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
+admin_app.add_typer(staff_app, name="staff")
 admin_app.command(
     "revoke-certificate",
     help="撤销证书的电子证书（核验页显示已撤销） / Revoke a certificate's e-certificate.",

@@ -1,9 +1,11 @@
 """The staff console at /staff: one Chinese page (phone and desktop) and its JSON routes under
 /staff/api. Every route but the page and the login answers 401 without a staff login (an HttpOnly,
 SameSite=Strict cookie whose token is stored only as a hash). Live updates come over server-sent
-events: the page is told that something changed and fetches again."""
+events: the page is told that something changed and fetches again.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI reads the routes' annotations, which name the
+login dependency built inside `console_router`."""
+
 
 import asyncio
 import contextlib
@@ -22,6 +24,9 @@ from bot.handoff.desk import Desk, DeskError
 PAGE = Path(__file__).parent / "static" / "staff.html"
 COOKIE = "jianpei_staff"
 POLL_SECONDS = 2.0
+
+
+TokenDep = Annotated[str | None, Cookie(alias=COOKIE)]
 
 
 class Login(BaseModel):
@@ -49,7 +54,7 @@ def console_router(accounts: StaffAccounts, desk: Desk, clock: Callable[[], date
     router = APIRouter(prefix="/staff", tags=["客服 staff"], include_in_schema=False)
     page = PAGE.read_text(encoding="utf-8")
 
-    async def current_staff(token: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Staff:
+    async def current_staff(token: TokenDep = None) -> Staff:
         staff = await accounts.session(token, now=clock()) if token else None
         if staff is None:
             raise HTTPException(401)
@@ -94,8 +99,8 @@ def console_router(accounts: StaffAccounts, desk: Desk, clock: Callable[[], date
         return response
 
     @router.post("/api/logout")
-    async def logout(staff: StaffDep, token: Annotated[str, Cookie(alias=COOKIE)]) -> Response:
-        await accounts.logout(token, staff, now=clock())
+    async def logout(staff: StaffDep, token: TokenDep = None) -> Response:
+        await accounts.logout(token or "", staff, now=clock())
         response = JSONResponse({"ok": True})
         response.delete_cookie(COOKIE, path="/staff")
         return response
@@ -145,13 +150,13 @@ def console_router(accounts: StaffAccounts, desk: Desk, clock: Callable[[], date
         return await guarded(desk.close(staff, handoff_id, body.note)) or {"ok": True}
 
     @router.get("/api/events", response_class=StreamingResponse)
-    async def events(_staff: StaffDep, token: Annotated[str, Cookie(alias=COOKIE)]) -> Response:
+    async def events(_staff: StaffDep, token: TokenDep = None) -> Response:
         """`changed` whenever the queue or a conversation changed; ends when the login does."""
 
         async def stream() -> AsyncIterator[str]:
             seen: tuple[int, ...] | None = None
             async with desk.status.changes.listening() as listener:
-                while await accounts.session(token, now=clock()) is not None:
+                while await accounts.session(token or "", now=clock()) is not None:
                     listener.clear()
                     stamp = await desk.stamp()
                     yield "event: changed\ndata: {}\n\n" if stamp != seen else ": waiting\n\n"
