@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from services.photos import framing, measures, mesh
+from services.photos import framing, measures, mesh, segment
 from services.photos.faces import Face, detect
 from services.photos.loading import Loaded, Unusable, load
 from services.photos.measures import Background, BackgroundReading
@@ -40,7 +40,7 @@ class Analysis:
     mesh: mesh.Mesh | None = None  # of the main face
     crop: framing.Crop | None = None  # the standard frame, when it can be cut
     gamma: float = 1.0
-    whiten: bool = False  # repaint an even wall of the wrong colour white
+    paint: Background | None = None  # the plain wall to put behind the person
 
     @property
     def fixable(self) -> bool:
@@ -148,7 +148,7 @@ def _judge_picture(
     face = faces[0] if faces else None
     analysis.face = face
     reading = measures.read_background(rgb, faces)
-    _judge_background(analysis, reading, backgrounds, found)
+    _judge_background(analysis, rgb, reading, backgrounds, found)
     if measures.is_grayscale(rgb):
         found.append(Problem("grayscale", "照片是黑白的，要用彩色照片"))
     framing_problems = _framing_problems(analysis, loaded)
@@ -158,7 +158,8 @@ def _judge_picture(
         return
     height, width = rgb.shape[:2]
     crop = framing.standard_crop(face, level=abs(face.roll_degrees) > framing.MAX_TILT_DEGREES)
-    plain = reading is not None and reading.uniform  # an even wall can be extended past the edge
+    # an even wall, or one the fixer replaces, can be extended past the edge
+    plain = (reading is not None and reading.uniform) or analysis.paint is not None
     verdict = framing.judge_crop(crop, width, height, scale=loaded.scale, can_pad=plain)
     if verdict.feasible:
         analysis.crop = crop
@@ -229,20 +230,27 @@ def _judge_face(
 
 def _judge_background(
     analysis: Analysis,
+    rgb: np.ndarray,
     reading: BackgroundReading | None,
     backgrounds: Collection[Background],
     found: list[Problem],
 ) -> None:
+    """A wall that is not plain white (or blue, where allowed) is replaced by the fixer when the
+    person can be told from it; only then is it fixable."""
     wanted = "或".join(_BACKGROUND_NAMES[b] for b in BOTH_BACKGROUNDS if b in backgrounds)
     if reading is None or (reading.kind in backgrounds and reading.uniform):
         return
-    if not reading.uniform:
-        found.append(Problem("background", f"背景不干净，要是一整片纯{wanted}，不能有杂物、阴影或图案"))
-    elif reading.repaintable:
-        analysis.whiten = True
-        found.append(Problem("background", f"背景要是纯{wanted}，自动修正会把背景换成白色", fixable=True))
+    paint: Background = "white" if "white" in backgrounds else "blue"
+    person = segment.person_mask(rgb, analysis.face) if analysis.face is not None else None
+    fault = f"背景不干净，要是一整片纯{wanted}" if not reading.uniform else f"背景要是纯{wanted}"
+    if person is not None and person.trusted:
+        analysis.paint = paint
+        advice = f"，自动修正会把背景换成纯{_BACKGROUND_NAMES[paint]}"
+        found.append(Problem("background", fault + advice, fixable=True))
+    elif not reading.uniform:
+        found.append(Problem("background", fault + "，不能有杂物、阴影或图案，请换个地方重拍"))
     else:
-        found.append(Problem("background", f"背景要是纯{wanted}，请站在{wanted}的墙或幕布前重拍"))
+        found.append(Problem("background", fault + f"，请站在{wanted}的墙或幕布前重拍"))
 
 
 def _framing_problems(analysis: Analysis, loaded: Loaded) -> list[Problem]:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from services.photos import measures
+from services.photos import segment
 from services.photos.check import BOTH_BACKGROUNDS, Analysis, Report, analyse, check_photo, report_of
 from services.photos.framing import Crop
 from services.photos.loading import load
@@ -74,7 +74,7 @@ async def fix_photo_async(
 
 
 def render(data: bytes, analysis: Analysis) -> np.ndarray:
-    """The 295x413 RGB picture: upright, level, evenly lit, framed, on white if asked."""
+    """The 295x413 RGB picture: upright, level, evenly lit, framed, on a new wall if needed."""
     assert analysis.loaded is not None
     rgb = load(data, long_side=FIX_LONG_SIDE).rgb
     if analysis.quarter_turns:
@@ -89,11 +89,9 @@ def render(data: bytes, analysis: Analysis) -> np.ndarray:
     face = analysis.face
     eye = face.eye_centre if face else (0.0, 0.0)
     picture, mapping = _warp(rgb, crop, (eye[0] * factor, eye[1] * factor), factor)
-    if analysis.whiten and face is not None:
-        placed = face.transformed(mapping)
-        wall = measures.read_background(picture, [placed])
-        if wall is not None:
-            picture = measures.whiten_background(picture, placed, wall.colour)
+    if analysis.paint is not None and face is not None:
+        person = segment.person_mask(picture, face.transformed(mapping))
+        picture = segment.replace_background(picture, person.alpha, analysis.paint)
     return picture
 
 

@@ -25,9 +25,6 @@ BLUE_MAX_ABS_A = 40
 OUTLIER_DISTANCE = 30
 MAX_OUTLIER_SHARE = 0.04
 MIN_BACKGROUND_PIXELS = 400
-# Repainting the background white: walls at least this light, pixels this close to the wall's colour.
-REPAINT_MIN_L = 130
-REPAINT_DISTANCE = 24
 
 SAMPLE_PIXELS = 120_000
 GRAYSCALE_MAX_CHROMA = 8  # 99.5th percentile of chroma over the picture
@@ -54,12 +51,6 @@ class BackgroundReading:
     kind: Background | None  # None: neither white nor blue
     uniform: bool
     lightness: float  # median L, 0..255
-
-    @property
-    def repaintable(self) -> bool:
-        """An even wall of another colour can be made white without halos round the hair; a dark
-        one cannot."""
-        return self.uniform and (self.kind is not None or self.lightness >= REPAINT_MIN_L)
 
 
 def _lab(rgb: np.ndarray) -> np.ndarray:
@@ -254,26 +245,3 @@ def half_face_is_background(rgb: np.ndarray, face: Face, colour: tuple[int, int,
         if float((distance < _BACKGROUND_DISTANCE).mean()) > HALF_FACE_BACKGROUND_SHARE:
             return True
     return False
-
-
-def whiten_background(rgb: np.ndarray, face: Face, colour: tuple[int, int, int]) -> np.ndarray:
-    """`rgb` with the wall made white: the pixels near the wall's `colour` that connect to the top
-    or side edges (never the face itself), with a soft edge so hair does not look cut out."""
-    reference = _lab(np.array([[colour]], np.uint8))[0, 0]
-    near = (np.linalg.norm(_lab(rgb) - reference, axis=2) < REPAINT_DISTANCE).astype(np.uint8)
-    cv2.ellipse(
-        near,
-        (round(face.x + face.width / 2), round(face.y + face.height / 2)),
-        (round(0.45 * face.width), round(0.5 * face.height)),
-        0,
-        0,
-        360,
-        0,
-        -1,
-    )
-    _count, labels = cv2.connectedComponents(near, connectivity=4)
-    edges = np.concatenate([labels[0, :], labels[:, 0], labels[:, -1]])
-    touching = np.unique(edges[edges > 0])
-    wall = np.isin(labels, touching).astype(np.float32)
-    alpha = cv2.GaussianBlur(wall, (5, 5), 0)[..., None]
-    return (rgb * (1 - alpha) + 255 * alpha).round().astype(np.uint8)

@@ -116,6 +116,12 @@ def id_photo_jpeg(quality: int = 85) -> bytes:
     return encode(portrait(), quality=quality)
 
 
+def face_wall() -> np.ndarray:
+    """A wall covered by an enlarged photo of a face (too large to be taken for a second person):
+    nothing tells the person in front from it."""
+    return cv2.resize(portrait()[100:300, 50:250], (TARGET_WIDTH, TARGET_HEIGHT))
+
+
 def cat() -> np.ndarray:
     return data.chelsea()
 

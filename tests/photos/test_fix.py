@@ -13,9 +13,9 @@ from services.photos.fix import _jpeg, encode_jpeg
 from tests.photos.synth import (
     ID_BLUE,
     Placement,
-    astronaut_scene,
     cat,
     encode,
+    face_wall,
     group,
     id_photo_jpeg,
     portrait,
@@ -90,7 +90,7 @@ def test_a_photo_that_passes_is_kept_byte_for_byte() -> None:
 
 
 def test_nothing_is_made_when_a_problem_needs_a_new_photo() -> None:
-    for data in (encode(cat()), encode(portrait(background=astronaut_scene()), quality=100)):
+    for data in (encode(cat()), encode(portrait(background=face_wall()), quality=100)):
         outcome = fix_photo(data)
         assert not outcome.original.ok
         assert any(not p.fixable for p in outcome.original.problems)
