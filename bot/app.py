@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 import actions.client
 import nlu
@@ -40,7 +42,7 @@ from nlu import Interpreter
 from services.app import build_backend, create_app
 from services.chatlinks.keys import service_key
 from services.context import Backend
-from services.errors import install_error_handlers
+from services.errors import ERROR_RESPONSES, install_error_handlers
 from services.limits import BodySizeLimit
 from services.settings import get_settings
 
@@ -171,7 +173,12 @@ def create_assistant_app(
         await backend.engine.dispose()
 
     app = FastAPI(
-        title="建培助手 jianpei", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+        title="建培助手 jianpei",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        responses=ERROR_RESPONSES,
     )
     app.state.backend = backend
     app.state.handle = handler
@@ -206,4 +213,19 @@ def create_assistant_app(
             )
         )
     app.mount("/", backend_app)
+    backend_app.openapi = lambda: _described(app, backend_app)  # type: ignore[method-assign]
     return app
+
+
+def _described(app: FastAPI, backend_app: FastAPI) -> dict[str, Any]:
+    """One OpenAPI description of everything `jianpei serve` answers: the backend's routes (served
+    at /openapi.json and /docs by the backend app) and the chat channels in front of it."""
+    if backend_app.openapi_schema is None:
+        described = get_openapi(
+            title=app.title,
+            version=backend_app.version,
+            description=backend_app.description,
+            routes=[*app.routes, *backend_app.routes],
+        )
+        backend_app.openapi_schema = described
+    return backend_app.openapi_schema

@@ -18,6 +18,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -64,6 +65,39 @@ class AppError(Exception):
         self.code = code
         self.message = message
         self.details = details or {}  # extra fields beside code and message, e.g. a photo's problems
+
+
+class ErrorDetail(BaseModel, extra="allow"):
+    code: str = Field(description="stable, for programs")
+    message: str = Field(description="中文说明, for the person")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer, whatever the route: `{"error": {"code", "message", ...}}`."""
+
+    error: ErrorDetail
+
+
+# Declared on every route, so the OpenAPI description says what an error looks like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # an error is JSON even where the route itself answers HTML (the verification page)
+    status: {"model": ErrorBody, "description": description, "content": {"application/json": {}}}
+    for status, description in {
+        400: "bad request",
+        401: "not logged in, or the login expired",
+        403: "not allowed",
+        404: "not found",
+        405: "method not allowed",
+        409: "conflicts with what is stored",
+        410: "gone: expired or used up",
+        413: "request body too large",
+        422: "invalid input",
+        423: "locked for a while",
+        429: "too many requests",
+        500: "unexpected failure (with an error id)",
+        503: "the database is unreachable",
+    }.items()
+}
 
 
 def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
