@@ -201,7 +201,10 @@ def _judge_face(
         )
     elif half:
         found.append(Problem("face_incomplete", "只露出了半边脸，请正对镜头、露出整张脸重拍"))
-    elif visible.feature_hidden and lit:  # in a washed-out or dark face the eyes show no detail either
+    occluded = not (cut or half) and visible.feature_hidden and lit
+    if cut or half:
+        pass
+    elif occluded:  # in a washed-out or dark face the eyes show no detail either
         found.append(Problem("face_occluded", "眼睛或嘴巴被挡住了，请摘掉墨镜、口罩，头发和手不要挡脸"))
 
     share = face.height / height
@@ -215,6 +218,9 @@ def _judge_face(
         fixable = verdict.feasible and roll <= framing.MAX_FIXABLE_TILT_DEGREES
         found.append(Problem("head_tilt", f"头歪了约 {roll:.0f} 度，请坐正、两眼保持水平", fixable=fixable))
 
+    if analysis.mesh is not None and not (cut or half or occluded):
+        _judge_expression(analysis.mesh, grey, face, found)
+
     if measures.sharpness(grey, face) < measures.MIN_SHARPNESS:
         found.append(Problem("blurry", "照片模糊，请对好焦、拿稳手机，在光线充足的地方重拍"))
 
@@ -226,6 +232,24 @@ def _judge_face(
         )
         if light.fixable:
             analysis.gamma = light.gamma()
+
+
+def _judge_expression(face_mesh: mesh.Mesh, grey: np.ndarray, face: Face, found: list[Problem]) -> None:
+    """Pose, eyes and mouth from the mesh: none of them can be mended, so each asks for a new photo."""
+    yaw, pitch, _roll = face_mesh.pose
+    if abs(yaw) > mesh.MAX_YAW_DEGREES:
+        found.append(Problem("head_yaw", f"脸侧转了约 {abs(yaw):.0f} 度，请正脸对着镜头重拍"))
+    nod = pitch - mesh.LEVEL_PITCH_DEGREES
+    if abs(nod) > mesh.MAX_PITCH_DEGREES:
+        word = "头抬得太高" if nod > 0 else "头低下去了"
+        found.append(Problem("head_pitch", f"{word}，请平视镜头、下巴放平重拍"))
+    centre = measures.face_centre(grey, face)
+    face_mean = float(centre.mean()) if centre.size else 128.0
+    shut = face_mesh.eye_openness < mesh.SHUT_EYE_OPENNESS
+    if shut and face_mesh.iris_share(grey, face_mean) < mesh.IRIS_DARK_SHARE:
+        found.append(Problem("eyes_closed", "眼睛闭上了，请睁开眼睛看着镜头重拍"))
+    if face_mesh.mouth_openness > mesh.OPEN_MOUTH:
+        found.append(Problem("mouth_open", "嘴张开了，请自然地闭上嘴重拍"))
 
 
 def _judge_background(

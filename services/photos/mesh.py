@@ -33,6 +33,18 @@ BOX_TOP = 0.08
 BOX_BOTTOM = 0.055
 BOX_WIDTH = 0.943
 
+# Pose and expression limits, set on the tests' portraits with a margin both ways. A frontal face
+# reads a pitch of about -12 degrees (the mesh's forehead point sits behind its chin point).
+MAX_YAW_DEGREES = 10.0
+LEVEL_PITCH_DEGREES = -12.0
+MAX_PITCH_DEGREES = 10.0
+# Eyes count as shut when the lids are close (open eyes read 0.33-0.40) and an eye shows no dark
+# iris: the mesh alone also reads narrow or squinting eyes as nearly shut.
+SHUT_EYE_OPENNESS = 0.28
+IRIS_DARK_SHARE = 0.2  # of the eye's middle darker than IRIS_DARKNESS of the face's mean grey
+IRIS_DARKNESS = 0.55
+OPEN_MOUTH = 0.3  # a smile showing the teeth reads about 0.2
+
 
 @dataclass(frozen=True)
 class Mesh:
@@ -71,6 +83,20 @@ class Mesh:
         left, right = self._eye(EYE_LEFT)[0], self._eye(EYE_RIGHT)[0]
         roll = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
         return yaw, pitch, roll
+
+    def iris_share(self, grey: np.ndarray, face_mean: float) -> float:
+        """The share of the middle of the less open-looking eye that is as dark as an iris: an open
+        eye, however narrow, shows one; a shut eye is lid skin and a line of lashes."""
+        shares = []
+        for outer, inner, _upper, _lower in (EYE_LEFT, EYE_RIGHT):
+            a, b = self.points[outer, :2], self.points[inner, :2]
+            centre, width = (a + b) / 2, float(np.linalg.norm(a - b))
+            mask = np.zeros(grey.shape, np.uint8)
+            axes = (max(1, round(0.4 * width)), max(1, round(0.15 * width)))
+            cv2.ellipse(mask, (round(float(centre[0])), round(float(centre[1]))), axes, 0, 0, 360, 1, -1)
+            inside = grey[mask > 0]
+            shares.append(float((inside < IRIS_DARKNESS * face_mean).mean()) if inside.size else 0.0)
+        return min(shares)
 
     def face(self, confidence: float) -> Face:
         """The face as the rest of the check measures it: MTCNN's box and five points, but taken

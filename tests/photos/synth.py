@@ -215,3 +215,79 @@ def transparent_png() -> bytes:
 def heic_like() -> bytes:
     """The start of an iPhone HEIC file: an ISO-BMFF `ftyp` box with the `heic` brand."""
     return struct.pack(">I", 24) + b"ftypheic" + b"\0\0\0\0" + b"mif1heic" + b"\0" * 200
+
+
+# Faces that changed: the standard portrait's features moved, in units of its face box (x from the
+# box's left, y from its top, both in box widths and heights; measured on the 295x413 portrait).
+LEFT_EYE = (0.27, 0.36)
+RIGHT_EYE = (0.76, 0.38)
+NOSE = (0.5, 0.6)
+MOUTH = (0.49, 0.7)
+EYE_WIDTH = 0.22
+MOUTH_WIDTH = 0.5
+
+
+def _box(rgb: np.ndarray) -> tuple[float, float, float, float]:
+    """The face box of a portrait in the standard frame: left, top, width, height in pixels."""
+    height, width = rgb.shape[:2]
+    box_h = 0.42 * height
+    box_w = box_h * FACE_BOX[2] / FACE_BOX[3]
+    return width / 2 - box_w / 2, 0.26 * height, box_w, box_h
+
+
+def _at(rgb: np.ndarray, point: tuple[float, float]) -> tuple[float, float]:
+    left, top, box_w, box_h = _box(rgb)
+    return left + point[0] * box_w, top + point[1] * box_h
+
+
+def turned(rgb: np.ndarray, across: float = 0.0, down: float = 0.0) -> np.ndarray:
+    """The middle of the face (nose, mouth, eyes' inner corners) pushed sideways by `across` and
+    down by `down` box sizes, the outline left in place: how a head turned or nodding looks."""
+    box_w, box_h = _box(rgb)[2:]
+    centre = _at(rgb, NOSE)
+    rows, columns = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
+    bump = np.exp(
+        -(((columns - centre[0]) / (0.28 * box_w)) ** 2 + ((rows - centre[1]) / (0.35 * box_h)) ** 2) / 2
+    )
+    return cv2.remap(
+        rgb,
+        columns - across * box_w * bump,
+        rows - down * box_h * bump,
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+
+
+def shut_eyes(rgb: np.ndarray) -> np.ndarray:
+    """Both eyes painted over with the skin below them, a dark lash line along the shut lids."""
+    out = rgb.copy()
+    eye = EYE_WIDTH * _box(rgb)[2]
+    for point in (LEFT_EYE, RIGHT_EYE):
+        x, y = _at(rgb, point)
+        skin = out[round(y + 0.9 * eye), round(x)].tolist()
+        cv2.ellipse(out, (round(x), round(y)), (round(0.62 * eye), round(0.32 * eye)), 0, 0, 360, skin, -1)
+        lash = (round(x), round(y + 0.05 * eye))
+        cv2.ellipse(out, lash, (round(0.55 * eye), round(0.12 * eye)), 0, 10, 170, (60, 40, 30), 2)
+    return cv2.GaussianBlur(out, (3, 3), 0)
+
+
+def open_mouth(rgb: np.ndarray, opening: float) -> np.ndarray:
+    """A dark open mouth `opening` mouth widths tall drawn between the lips."""
+    out = rgb.copy()
+    x, y = _at(rgb, MOUTH)
+    mouth = MOUTH_WIDTH * _box(rgb)[2]
+    centre = (round(x), round(y + 0.3 * opening * mouth))
+    cv2.ellipse(out, centre, (round(0.38 * mouth), round(0.5 * opening * mouth)), 0, 0, 360, (70, 20, 25), -1)
+    return cv2.GaussianBlur(out, (3, 3), 0)
+
+
+def narrowed_eyes(rgb: np.ndarray) -> np.ndarray:
+    """Both eyes squeezed to about half their height, as narrow or squinting eyes: the iris shows."""
+    eye = EYE_WIDTH * _box(rgb)[2]
+    rows, columns = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]].astype(np.float32)
+    source = rows.copy()
+    for point in (LEFT_EYE, RIGHT_EYE):
+        x, y = _at(rgb, point)
+        weight = np.exp(-(((columns - x) / (0.7 * eye)) ** 4 + ((rows - y) / (0.45 * eye)) ** 4))
+        source += weight * (rows - y)  # sample twice as far from the eye's middle line
+    return cv2.remap(rgb, columns, source, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -27,8 +27,12 @@ from tests.photos.synth import (
     face_wall,
     group,
     id_photo_jpeg,
+    narrowed_eyes,
+    open_mouth,
     portrait,
+    shut_eyes,
     stored_for_orientation,
+    turned,
 )
 
 
@@ -78,6 +82,11 @@ def with_poster() -> np.ndarray:
     wall = np.full((413, 295, 3), 255, np.uint8)
     wall[0:120, 0:60] = (40, 90, 160)
     return wall
+
+
+def larger() -> np.ndarray:
+    """The standard frame at 600x840, where eyes and mouth have room for their changes."""
+    return portrait(600, 840)
 
 
 def desaturated(rgb: np.ndarray, keep: float) -> np.ndarray:
@@ -281,6 +290,23 @@ CASES = [
     Case("background", "ID blue", lambda: encode(portrait(background=ID_BLUE)), False),
     Case("grayscale", "black and white", lambda: encode(portrait(), mode="L"), True, False),
     Case("grayscale", "faded colours (40%)", lambda: encode(desaturated(portrait(), 0.4)), False),
+    Case(
+        "head_yaw",
+        "face turned to one side",
+        lambda: encode(turned(larger(), across=0.25)),
+        True,
+        False,
+    ),
+    Case("head_yaw", "turned a little", lambda: encode(turned(larger(), across=0.1)), False),
+    Case("head_pitch", "chin down", lambda: encode(turned(larger(), down=0.12)), True, False),
+    Case("head_pitch", "chin up", lambda: encode(turned(larger(), down=-0.12)), True, False),
+    Case("head_pitch", "chin a little down", lambda: encode(turned(larger(), down=0.04)), False),
+    Case("head_pitch", "chin a little up", lambda: encode(turned(larger(), down=-0.04)), False),
+    Case("eyes_closed", "eyes shut", lambda: encode(shut_eyes(larger())), True, False),
+    Case("eyes_closed", "narrow eyes, iris showing", lambda: encode(narrowed_eyes(larger())), False),
+    Case("mouth_open", "mouth wide open", lambda: encode(open_mouth(larger(), 0.7)), True, False),
+    Case("mouth_open", "lips a little apart", lambda: encode(open_mouth(larger(), 0.35)), False),
+    Case("mouth_open", "a smile showing the teeth", lambda: encode(larger()), False),
     Case("blurry", "out of focus", lambda: encode(cv2.GaussianBlur(portrait(), (0, 0), 2.0)), True, False),
     Case("blurry", "slightly soft", lambda: encode(cv2.GaussianBlur(portrait(), (0, 0), 0.7)), False),
     Case("exposure", "backlit face", lambda: encode(portrait(person_gamma=7)), True, True),
