@@ -114,6 +114,7 @@ async def retry(session: AsyncSession, now: datetime, settings: Settings) -> int
             AssessmentAttempt.passed.is_(False),
             AssessmentAttempt.submitted_at.is_not(None),
             Enrolment.assessment_passed_at.is_(None),
+            Enrolment.courses_completed_at.is_not(None),
         )
     )
     wait = timedelta(minutes=settings.learning_retry_cooldown_minutes)
