@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from bot.cli import learning as learning_commands
+from bot.cli.broadcast import broadcast_app
 from bot.cli.common import run_with_backend
 from bot.cli.documents import revoke_certificate
 from bot.cli.staff import staff_app
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from storage.models.registry import AccountReset
 
 admin_app = typer.Typer(help="管理员命令 / Operator commands.", no_args_is_help=True)
+admin_app.add_typer(broadcast_app, name="broadcast")
 admin_app.add_typer(staff_app, name="staff")
 admin_app.command(
     "revoke-certificate",
