@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from rules.help import HELPLINE
 from services.context import Backend
-from services.errors import HELPLINE
 from tests.conftest import FakeClock
 from tests.learning.conftest import add_person, register_and_login
 from tests.people import make_id_number, make_phone
