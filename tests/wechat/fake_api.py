@@ -68,6 +68,7 @@ class FakeWechat:
         self.menu: dict[str, Any] | None = None
         self.token_delay = 0.0  # seconds a token fetch takes (to overlap concurrent fetches)
         self._faults: dict[str, deque[int]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -92,6 +93,8 @@ class FakeWechat:
         return self.base
 
     async def stop(self) -> None:
+        for held in self._held.values():
+            held.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -100,6 +103,11 @@ class FakeWechat:
     def fail(self, path: str, errcode: int, *, times: int = 1) -> None:
         """The next `times` calls of `path` (like "message/custom/send") answer `errcode`."""
         self._faults.setdefault(path, deque()).extend([errcode] * times)
+
+    def hold(self, path: str) -> asyncio.Event:
+        """Calls of `path` wait, unanswered, until the returned event is set."""
+        self._held[path] = asyncio.Event()
+        return self._held[path]
 
     def revoke_tokens(self) -> None:
         """Every token handed out so far is refused with 40001 (another party fetched a new one)."""
@@ -179,6 +187,8 @@ class FakeWechat:
         elif faults:
             call.errcode = faults.popleft()
         await self._notify()
+        if path in self._held:
+            await self._held[path].wait()
         return call, (_error(call.errcode) if call.errcode else None)
 
     async def _custom_send(self, request: web.Request) -> web.Response:
@@ -268,8 +278,11 @@ class WechatServer:
     def image(self, media_id: str) -> str:
         return self._xml("image", {"PicUrl": "http://mmbiz.qpic.cn/fake", "MediaId": media_id})
 
-    def voice(self) -> str:
-        return self._xml("voice", {"MediaId": "voice-1", "Format": "amr"})
+    def voice(self, recognition: str | None = None) -> str:
+        fields = {"MediaId": "voice-1", "Format": "amr"}
+        if recognition is not None:
+            fields["Recognition"] = recognition
+        return self._xml("voice", fields)
 
     def location(self) -> str:
         return self._xml("location", {"Location_X": 43.8, "Location_Y": 126.5, "Scale": 15, "Label": "长春"})
