@@ -6,6 +6,7 @@ action writes an audit row; status changes go through `ConversationStatus`, thei
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -257,7 +258,8 @@ class Desk:
         if sender_id is None:
             raise DeskError(409, "这个对话已经结束了")
         await self._audit(staff, "close", handoff_id, detail=note.strip()[:500])
-        await self.outbound.send(sender_id, [texts.CLOSED])
+        with contextlib.suppress(ChatBlocked, UnknownChannel):  # closed all the same: nobody to tell
+            await self.outbound.send(sender_id, [texts.CLOSED])
 
     async def stamp(self) -> tuple[int, ...]:
         """Changes the moment anything a console shows changes: a hand-off, a line, a staff action."""
