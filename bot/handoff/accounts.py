@@ -75,7 +75,7 @@ async def _verify(password_hash: str | None, password: str) -> bool:
 
 def _locked(until: datetime, now: datetime) -> LoginRefused:
     minutes = math.ceil((until - now).total_seconds() / 60)
-    return LoginRefused(f"密码错误次数太多，账号已锁定，请{minutes}分钟后再试或找主管解锁", locked=True)
+    return LoginRefused(f"密码错误次数太多，账号已锁定，请{minutes}分钟后再试", locked=True)
 
 
 class StaffAccounts:
