@@ -5,10 +5,12 @@ options, offer a person."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import structlog
 
+from bot.runtime.choices import pending_step, take_choice, typed_choice
 from bot.runtime.domain import REQUESTED_SLOT, Domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.forms import extract, is_custom
@@ -25,6 +27,9 @@ DEACTIVATE_LOOP = "action_deactivate_loop"
 MISSES_SLOT = "misses"
 FALLBACK_STEPS = ("utter_rephrase", "utter_fallback_options", "utter_fallback_human")
 MAX_ACTIONS_PER_TURN = 12
+# Answers that end a step rather than interrupt it: after a question the step is asked again.
+MOVES = frozenset({"cancel", "deny", "affirm", "menu", "greet", "goodbye", "thank", "human_handoff"})
+CHINA = timezone(timedelta(hours=8))  # 今年 is the trainee's year
 # Inside a form these are answers to the form's question, never a change of subject.
 NOT_DIGRESSIONS = frozenset({"affirm", "deny", "inform", "greet", "thank", "goodbye"})
 # Slots that hold an answer awaited at one step only, and the intents that answer it (a yes, or a
@@ -50,6 +55,10 @@ class Dialogue:
         """Run the actions for the latest user message; returns the messages for the user."""
         messages: list[dict[str, Any]] = []
         self._budget = MAX_ACTIONS_PER_TURN
+        step = pending_step(tracker)
+        chosen = typed_choice(tracker, self.domain.intents, datetime.fromtimestamp(self.now(), CHINA).year)
+        if chosen is not None:
+            take_choice(tracker, chosen)
         for slot, answers in STEP_SLOTS.items():
             if tracker.slots.get(slot) is not None and tracker.intent not in answers:
                 tracker.add(slot_event(slot, None, ts=self.now()))
@@ -90,6 +99,12 @@ class Dialogue:
                 await self._fallback(tracker, messages)
             else:
                 await self._run_rule_actions(rule.actions, rule.activates, tracker, messages)
+                if (
+                    step is not None
+                    and intent not in MOVES
+                    and all(a.startswith("utter_") for a in rule.actions)
+                ):
+                    self._say([step], None, tracker, messages)
         if tracker.slots.get(MISSES_SLOT) and understood:
             tracker.add(slot_event(MISSES_SLOT, 0, ts=self.now()))
         tracker.add(action_event("action_listen", ts=self.now()))
