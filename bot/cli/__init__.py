@@ -12,6 +12,7 @@ from bot.cli.nlu import nlu_app
 from bot.cli.photo import photo_app
 from bot.cli.serve import serve
 from bot.cli.telegram import telegram_app
+from bot.cli.wechat import wechat_app
 
 app = typer.Typer(
     help="建培助手 jianpei：证书换发与继续教育助手 / certificate renewal and continuing-education assistant.",
@@ -30,6 +31,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(photo_app, name="photo")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(wechat_app, name="wechat")
 
 
 def main() -> None:
