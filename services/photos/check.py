@@ -41,6 +41,7 @@ class Analysis:
     crop: framing.Crop | None = None  # the standard frame, when it can be cut
     gamma: float = 1.0
     paint: Background | None = None  # the plain wall to put behind the person
+    person: segment.PersonMask | None = None  # where the person is, when the wall is to be replaced
 
     @property
     def fixable(self) -> bool:
@@ -268,7 +269,7 @@ def _judge_background(
     person = segment.person_mask(rgb, analysis.face) if analysis.face is not None else None
     fault = f"背景不干净，要是一整片纯{wanted}" if not reading.uniform else f"背景要是纯{wanted}"
     if person is not None and person.trusted:
-        analysis.paint = paint
+        analysis.paint, analysis.person = paint, person
         advice = f"，自动修正会把背景换成纯{_BACKGROUND_NAMES[paint]}"
         found.append(Problem("background", fault + advice, fixable=True))
     elif not reading.uniform:

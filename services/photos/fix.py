@@ -25,7 +25,8 @@ from services.photos.loading import load
 from services.photos.measures import Background
 from services.photos.problems import MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH
 
-# The fixer decodes more of a big photo than the check does, so the cut-out keeps its detail.
+# The fixer cuts from the check's copy when that holds enough pixels for the frame, and otherwise
+# decodes more of the file, up to this, so the cut-out keeps its detail.
 FIX_LONG_SIDE = 2000
 DPI = 300
 MIN_QUALITY, MAX_QUALITY = 40, 95
@@ -76,22 +77,28 @@ async def fix_photo_async(
 def render(data: bytes, analysis: Analysis) -> np.ndarray:
     """The 295x413 RGB picture: upright, level, evenly lit, framed, on a new wall if needed."""
     assert analysis.loaded is not None
-    rgb = load(data, long_side=FIX_LONG_SIDE).rgb
-    if analysis.quarter_turns:
-        rgb = np.ascontiguousarray(np.rot90(rgb, analysis.quarter_turns))
+    analysed = analysis.loaded.rgb  # upright and turned already
+    crop = analysis.crop
+    if crop is None:  # the framing already passes and the standard frame does not fit: keep it
+        crop = Crop(0, 0, analysed.shape[1], analysed.shape[0])
+    rgb = analysed
+    if crop.height < TARGET_HEIGHT and analysis.loaded.scale < 1.0:
+        # The check's copy is too small for this frame: decode just enough more of the file.
+        long_side = min(FIX_LONG_SIDE, math.ceil(max(analysed.shape[:2]) * TARGET_HEIGHT / crop.height))
+        rgb = load(data, long_side=long_side).rgb
+        if analysis.quarter_turns:
+            rgb = np.ascontiguousarray(np.rot90(rgb, analysis.quarter_turns))
     if analysis.gamma != 1.0:
         table = (255 * (np.arange(256) / 255) ** analysis.gamma).round().clip(0, 255).astype(np.uint8)
         rgb = table[rgb]
-    factor = rgb.shape[1] / analysis.loaded.rgb.shape[1]
-    crop = analysis.crop
-    if crop is None:  # the framing already passes and the standard frame does not fit: keep it
-        crop = Crop(0, 0, analysis.loaded.rgb.shape[1], analysis.loaded.rgb.shape[0])
+    factor = rgb.shape[1] / analysed.shape[1]
     face = analysis.face
     eye = face.eye_centre if face else (0.0, 0.0)
     picture, mapping = _warp(rgb, crop, (eye[0] * factor, eye[1] * factor), factor)
-    if analysis.paint is not None and face is not None:
-        person = segment.person_mask(picture, face.transformed(mapping))
-        picture = segment.replace_background(picture, person.alpha, analysis.paint)
+    if analysis.paint is not None and analysis.person is not None:
+        # the check's person mask, carried through the same map as the picture
+        alpha = analysis.person.alpha(mapping, (TARGET_WIDTH, TARGET_HEIGHT))
+        picture = segment.replace_background(picture, alpha, analysis.paint)
     return picture
 
 

@@ -32,7 +32,10 @@ PAINTS = {"white": (255, 255, 255), "blue": (67, 142, 219)}
 
 @dataclass(frozen=True)
 class PersonMask:
-    alpha: np.ndarray  # float32, height x width of the picture, 1 = person
+    """The network's person probability (INPUT x INPUT) for a picture of `size` (width, height)."""
+
+    probability: np.ndarray
+    size: tuple[int, int]
     undecided_share: float
     face_person: float  # mean probability inside the middle of the face
 
@@ -40,19 +43,32 @@ class PersonMask:
     def trusted(self) -> bool:
         return self.face_person >= MIN_FACE_PERSON and self.undecided_share <= MAX_UNDECIDED_SHARE
 
+    def alpha(self, mapping: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The person's alpha (float32, 1 = person) in a picture made from this one by the affine
+        `mapping`, `size` pixels large: the small map is carried there in one warp, so no full-size
+        copy of the photo's mask is ever made."""
+        to_picture = np.array([[self.size[0] / INPUT, 0, 0], [0, self.size[1] / INPUT, 0], [0, 0, 1]])
+        matrix = mapping @ to_picture
+        probability = cv2.warpAffine(
+            self.probability, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        alpha = np.clip((probability - EDGE_LOW) / (EDGE_HIGH - EDGE_LOW), 0.0, 1.0)
+        return alpha * alpha * (3 - 2 * alpha)  # smoothstep: a soft edge without a grey halo
+
 
 def person_mask(rgb: np.ndarray, face: Face) -> PersonMask:
     height, width = rgb.shape[:2]
-    blob = cv2.dnn.blobFromImage(rgb, 1 / 255, (INPUT, INPUT), swapRB=False)
-    small = network(SEGMENTATION).run(blob)[0].reshape(INPUT, INPUT).astype(np.float32)
-    probability = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha = np.clip((probability - EDGE_LOW) / (EDGE_HIGH - EDGE_LOW), 0.0, 1.0)
-    alpha = alpha * alpha * (3 - 2 * alpha)  # smoothstep: a soft edge without a grey halo
+    small = rgb
+    if max(height, width) > 2 * INPUT:  # blobFromImage's own resize would not average
+        small = cv2.resize(rgb, (2 * INPUT, 2 * INPUT), interpolation=cv2.INTER_AREA)
+    blob = cv2.dnn.blobFromImage(small, 1 / 255, (INPUT, INPUT), swapRB=False)
+    probability = network(SEGMENTATION).run(blob)[0].reshape(INPUT, INPUT).astype(np.float32)
     undecided = float(((probability > 0.1) & (probability < 0.9)).mean())
-    x0, x1 = round(face.x + 0.25 * face.width), round(face.x + 0.75 * face.width)
-    y0, y1 = round(face.y + 0.25 * face.height), round(face.y + 0.75 * face.height)
-    middle = probability[max(0, y0) : max(1, y1), max(0, x0) : max(1, x1)]
-    return PersonMask(alpha, undecided, float(middle.mean()) if middle.size else 0.0)
+    sx, sy = INPUT / width, INPUT / height
+    x0, x1 = round((face.x + 0.25 * face.width) * sx), round((face.x + 0.75 * face.width) * sx)
+    y0, y1 = round((face.y + 0.25 * face.height) * sy), round((face.y + 0.75 * face.height) * sy)
+    middle = probability[max(0, y0) : max(1, y1 + 1), max(0, x0) : max(1, x1 + 1)]
+    return PersonMask(probability, (width, height), undecided, float(middle.mean()) if middle.size else 0.0)
 
 
 def _wall_behind(rgb: np.ndarray, alpha: np.ndarray, zone: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data
 
 from services.photos import WHITE_ONLY, check_photo, fix_photo
 from tests.photos.synth import astronaut_scene, encode, portrait
@@ -17,6 +18,7 @@ _noise = np.random.default_rng(11).integers(0, 256, (413, 295, 3)).astype(np.uin
 WALLS: dict[str, tuple[int, int, int] | np.ndarray] = {
     "busy: the studio with flag and shuttle": astronaut_scene(),
     "busy: coloured noise": _noise,
+    "busy: a launch pad (NASA, public domain)": data.rocket(),
     "dark: a night-time dormitory wall": (28, 26, 30),
     "coloured: red": (200, 35, 35),
     "coloured: green": (50, 160, 70),
