@@ -50,6 +50,9 @@ def _strip_filler(text: str) -> str:
     return text
 
 
+STUCK = "utter_stuck"  # said after a step asked again; the step's question stays the one answered
+
+
 def _last_question(tracker: DialogueTracker) -> dict[str, Any] | None:
     """The assistant's last message before the latest user message."""
     seen_user = False
@@ -58,9 +61,18 @@ def _last_question(tracker: DialogueTracker) -> dict[str, Any] | None:
             if seen_user:
                 return None
             seen_user = True
-        elif seen_user and event.get("event") == "bot":
+        elif (
+            seen_user
+            and event.get("event") == "bot"
+            and (event.get("metadata") or {}).get("utter_action") != STUCK
+        ):
             return event
     return None
+
+
+def last_question_text(tracker: DialogueTracker) -> str | None:
+    event = _last_question(tracker)
+    return str(event.get("text")) if event and event.get("text") else None
 
 
 def offered_buttons(tracker: DialogueTracker) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from bot.runtime.choices import pending_step, take_choice, typed_choice
+from bot.runtime.choices import STUCK, last_question_text, pending_step, take_choice, typed_choice
 from bot.runtime.domain import REQUESTED_SLOT, Domain
 from bot.runtime.executor import ActionRunner
 from bot.runtime.forms import extract, is_custom
@@ -56,6 +56,8 @@ class Dialogue:
         messages: list[dict[str, Any]] = []
         self._budget = MAX_ACTIONS_PER_TURN
         step = pending_step(tracker)
+        asked = last_question_text(tracker)
+        missed = False  # the message left the step where it was: counted like an unknown word
         chosen = typed_choice(tracker, self.domain.intents, datetime.fromtimestamp(self.now(), CHINA).year)
         if chosen is not None:
             take_choice(tracker, chosen)
@@ -84,7 +86,12 @@ class Dialogue:
             if rule is not None and rule.loop_condition == loop:
                 await self._run_rule_actions(rule.actions, rule.activates, tracker, messages)
             elif not digression and await self._run_form(loop, tracker, messages, activation=False):
-                pass
+                missed = (
+                    tracker.active_loop == loop
+                    and tracker.requested_slot == requested
+                    and tracker.slots.get(requested or "") is None
+                    and not self._asked_anew(tracker)
+                )
             elif rule is not None:
                 await self._run_rule_actions(rule.actions, rule.activates, tracker, messages)
                 if tracker.active_loop == loop:
@@ -93,6 +100,7 @@ class Dialogue:
                 reply = "utter_unexpected_photo" if intent == "send_photo" else "utter_need_text"
                 await self._run_action(reply, tracker, messages)
                 await self._ask(loop, tracker, messages)
+                missed = True
         else:
             rule = self.rules.for_intent(intent, None, tracker.action_before_message) if understood else None
             if rule is None:
@@ -105,10 +113,28 @@ class Dialogue:
                     and all(a.startswith("utter_") for a in rule.actions)
                 ):
                     self._say([step], None, tracker, messages)
-        if tracker.slots.get(MISSES_SLOT) and understood:
+                elif asked and messages and messages[-1].get("text") == asked:
+                    missed = True  # the same step asked again, "understood" or not
+        if missed:
+            misses = int(tracker.slots.get(MISSES_SLOT) or 0) + 1
+            tracker.add(slot_event(MISSES_SLOT, misses, ts=self.now()))
+            if misses >= len(FALLBACK_STEPS):
+                await self._run_action(STUCK, tracker, messages)
+        elif tracker.slots.get(MISSES_SLOT) and (understood or loop):  # the step moved on
             tracker.add(slot_event(MISSES_SLOT, 0, ts=self.now()))
         tracker.add(action_event("action_listen", ts=self.now()))
         return messages
+
+    @staticmethod
+    def _asked_anew(tracker: DialogueTracker) -> bool:
+        """This turn asked a question (the next one of a paper, say) rather than refusing the answer."""
+        for event in reversed(tracker.new_events):
+            if event.get("event") == "user":
+                return False
+            name = str(event.get("name") or "")
+            if event.get("event") == "action" and name.startswith(("utter_ask_", "action_ask_")):
+                return True
+        return False
 
     def _understood(self, tracker: DialogueTracker) -> bool:
         """The NLU already said nlu_fallback below config.yml's threshold (both engines read it)."""
