@@ -4,16 +4,9 @@
 mend it; the `*_async` forms run the CPU work in a worker thread for the API.
 """
 
-import cv2
-
 from services.photos.check import BOTH_BACKGROUNDS, WHITE_ONLY, Report, check_photo, check_photo_async
 from services.photos.fix import Fixed, FixOutcome, fix_photo, fix_photo_async
 from services.photos.problems import CODES, GUIDANCE, MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH, Problem
-
-# One OpenCV thread per call: the API already runs photos side by side in worker threads, and
-# splitting one small picture's work across threads cost about 15% more CPU per photo (12 MP fix:
-# 154-166 ms on one thread, 179-200 ms on two).
-cv2.setNumThreads(1)
 
 __all__ = [
     "BOTH_BACKGROUNDS",
