@@ -32,6 +32,8 @@ TOKEN = "token-for-tests"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat gives it
 ACCOUNT = "gh_0123456789ab"  # the Official Account's original id
 
+MSG_IDS = itertools.count(24_000_000_001)  # WeChat's MsgId is unique over all followers
+
 ERRORS = {
     40001: "invalid credential, access_token is invalid or not latest",
     40007: "invalid media_id",
@@ -255,7 +257,6 @@ class WechatServer:
         self.safe = safe
         self.path = path
         self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-        self._ids = itertools.count(24_000_000_001)
         self._time = itertools.count(1_700_000_000)
 
     # -- messages -----------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ class WechatServer:
             *(f"<{name}>{_value(value)}</{name}>" for name, value in fields.items()),
         ]
         if msg_id:
-            parts.append(f"<MsgId>{next(self._ids)}</MsgId>")
+            parts.append(f"<MsgId>{next(MSG_IDS)}</MsgId>")
         return "<xml>" + "".join(parts) + "</xml>"
 
     def text(self, content: str, **extra: Any) -> str:
