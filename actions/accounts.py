@@ -27,6 +27,12 @@ from rules.identity import (
 )
 
 _CODE = re.compile(r"^\d{6}$")
+# 我叫赵铁柱 / 姓名：赵铁柱 / 本人赵铁柱: the name is what follows.
+_NAME_LEAD = re.compile(
+    r"^(我叫|我的名字叫|名字叫|名字是|我的名字是|名字|我是|本人|姓名是|姓名叫|姓名|叫)[:：]?"
+)
+# Characters of questions and sentences that no real name is made of (注册要钱不, 我不知道啊).
+_NOT_A_NAME = set("我你您他她吗呢吧啊呀嘛么啥咋怎什谁哪没要钱知道注册账号密码手机验证码证书过了？?")
 _MASKS = {"reg_id_number": mask_id_number, "reg_phone": mask_phone}
 _REG_SLOTS = ("reg_name", "reg_id_number", "reg_phone", "reg_sealed")
 SEALED = "reg_sealed"
@@ -75,14 +81,27 @@ class ValidateRegistrationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_registration_form"
 
-    def validate_reg_name(
+    async def validate_reg_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """A plausible name, or nothing stored; after a name mismatch the kept ID number and phone
+        are checked again with the new name and the code is texted."""
+        said = re.sub(r"\s", "", _text(value))
+        if _NOT_A_NAME & set(said) and not _NAME_LEAD.match(said):
+            dispatcher.utter_message(
+                text="这句不像姓名，我先不记。注册不收费，有不懂的随时问我。"
+                "请告诉我身份证上的真实姓名，比如“我叫张三”；不办了就说“算了”。"
+            )
+            return {"reg_name": None}
         try:
-            return {"reg_name": validate_name(_text(value))}
+            name = validate_name(_NAME_LEAD.sub("", said))
         except InvalidIdentity as exc:
             dispatcher.utter_message(text=str(exc))
             return {"reg_name": None}
+        id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if id_number is None or phone is None:
+            return {"reg_name": name}
+        return {"reg_name": name} | await _text_code(dispatcher, tracker, name, id_number, phone)
 
     def validate_reg_id_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -109,16 +128,7 @@ class ValidateRegistrationForm(FormValidationAction):
         if id_number is None:
             dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
             return _given_up(tracker)
-        try:
-            await client().send_registry_code(str(tracker.get_slot("reg_name")), id_number, phone)
-        except BackendError as error:
-            if error.code != "sms_too_soon":
-                _refused(dispatcher, error)
-                return _given_up(tracker)
-            dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
-            return _set_aside(tracker, "reg_phone", phone)
-        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
-        return _set_aside(tracker, "reg_phone", phone)
+        return await _text_code(dispatcher, tracker, str(tracker.get_slot("reg_name")), id_number, phone)
 
     async def validate_reg_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -146,6 +156,33 @@ class ValidateRegistrationForm(FormValidationAction):
             _refused(dispatcher, error)
             return _given_up(tracker)
         return {"reg_code": REGISTERED}
+
+
+async def _text_code(
+    dispatcher: CollectingDispatcher, tracker: Tracker, name: str, id_number: str, phone: str
+) -> dict[str, Any]:
+    """The backend checks the details and texts the code. A name that does not match the ID number
+    is asked again alone; the ID number and phone stay."""
+    kept = _set_aside(tracker, "reg_phone", phone)
+    try:
+        await client().send_registry_code(name, id_number, phone)
+    except BackendError as error:
+        if error.code == "name_mismatch":
+            dispatcher.utter_message(
+                text=f"姓名“{name}”和身份证号 {mask_id_number(id_number)} 对不上。"
+                "身份证号和手机号我都记着，请再输一遍身份证上的姓名。"
+            )
+            return kept | {"reg_name": None, "requested_slot": "reg_name"}
+        if error.code != "sms_too_soon":
+            _refused(dispatcher, error)
+            return _given_up(tracker)
+        dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
+        return kept
+    dispatcher.utter_message(
+        text=f"将用 {name}、身份证 {mask_id_number(id_number)} 注册。"
+        f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。"
+    )
+    return kept
 
 
 def _refused(dispatcher: CollectingDispatcher, error: BackendError) -> None:
