@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -13,6 +14,19 @@ from actions.client import BackendError
 from actions.common import client, entity_value, say_error
 from actions.learning import question_message
 
+TRUE_FALSE = ["正确", "错误"]
+SAID_TRUE = {"对", "对的", "正确", "是", "是的", "对啊", "√"}
+SAID_FALSE = {"错", "错的", "错误", "不对", "不是", "×"}
+AROUND = re.compile(r"^(我选|选|答案是|答案|答)|(选项|项|吧|呗|啊|的)$")
+
+
+def typed_answer(value: Any, options: list[str]) -> str:
+    """选b, Ｂ, B选项 -> B; 对的/错的 for a true-false question -> A/B."""
+    said = re.sub(r"[\s,，、.。!！]", "", unicodedata.normalize("NFKC", str(value or "")))
+    if options == TRUE_FALSE and said in SAID_TRUE | SAID_FALSE:
+        return "A" if said in SAID_TRUE else "B"
+    return AROUND.sub("", AROUND.sub("", said)).upper()
+
 
 class ValidateAssessmentForm(FormValidationAction):
     def name(self) -> str:
@@ -21,7 +35,6 @@ class ValidateAssessmentForm(FormValidationAction):
     async def validate_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        answer = re.sub(r"[\s,，、]", "", str(value or "")).upper()
         enrolment = int(tracker.get_slot("exam_enrolment") or 0)
         backend = client()
         try:
@@ -32,6 +45,8 @@ class ValidateAssessmentForm(FormValidationAction):
                 dispatcher.utter_message(**question_message(paper))
                 return {"answer": None}
             if paper["next_index"] is not None:
+                question = next(q for q in paper["questions"] if q["index"] == paper["next_index"])
+                answer = typed_answer(value, list(question["options"]))
                 paper = await backend.answer(tracker.sender_id, enrolment, paper["next_index"], answer)
             if paper["next_index"] is not None:
                 return {"answer": None}  # the next question is asked
