@@ -1,7 +1,7 @@
 """sms: one row per phone, locked while a code request for it is judged
 
 Revision ID: 0012
-Revises: 0003
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0012"
-down_revision = "0003"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

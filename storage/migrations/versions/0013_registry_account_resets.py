@@ -1,7 +1,7 @@
 """registry: audit record of staff resetting a pre-empted account
 
 Revision ID: 0013
-Revises: 0003
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0013"
-down_revision = "0003"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """assistant: messages pushed into REST and web chats outside a turn
 
 Revision ID: 0103
-Revises: 0101
+Revises: 0102
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0103"
-down_revision = "0101"
+down_revision = "0102"
 branch_labels = None
 depends_on = None
 

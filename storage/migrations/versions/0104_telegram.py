@@ -1,7 +1,7 @@
 """telegram: the update inbox, long button payloads, blocked chats
 
 Revision ID: 0104
-Revises: 0101
+Revises: 0103
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0104"
-down_revision = "0101"
+down_revision = "0103"
 branch_labels = None
 depends_on = None
 

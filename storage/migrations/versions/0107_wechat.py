@@ -1,7 +1,7 @@
 """wechat: the message inbox, the shared access_token, button payloads, unfollowed followers
 
 Revision ID: 0107
-Revises: 0104
+Revises: 0106
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0107"
-down_revision = "0104"
+down_revision = "0106"
 branch_labels = None
 depends_on = None
 
