@@ -31,6 +31,9 @@ _CODE = re.compile(r"^\d{6}$")
 _NAME_LEAD = re.compile(
     r"^(我叫|我的名字叫|名字叫|名字是|我的名字是|名字|我是|本人|姓名是|姓名叫|姓名|叫)[:：]?"
 )
+# 没收到啊 / 再发一个吧 / 重新发送 at a code step: text the code again.
+_RESEND = re.compile(r"没收到|没到|没来|收不到|再发|重发|重新发|重新获取|再来一个|再要一个")
+RESEND_HINT = "没收到就说“重新发送”。"
 # Characters of questions and sentences that no real name is made of (注册要钱不, 我不知道啊).
 _NOT_A_NAME = set("我你您他她吗呢吧啊呀嘛么啥咋怎什谁哪没要钱知道注册账号密码手机验证码证书过了？?")
 _MASKS = {"reg_id_number": mask_id_number, "reg_phone": mask_phone}
@@ -135,11 +138,14 @@ class ValidateRegistrationForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Registers with the code: a wrong one is asked again, an expired one starts from the phone."""
         code = re.sub(r"\s", "", _text(value))
-        if not _CODE.match(code):
-            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
-            return {"reg_code": None}
         name = str(tracker.get_slot("reg_name"))
         id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if _RESEND.search(code) and id_number and phone:
+            await _resent(dispatcher, lambda: client().send_registry_code(name, id_number, phone), phone)
+            return {"reg_code": None}
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。" + RESEND_HINT)
+            return {"reg_code": None}
         if id_number is None or phone is None:
             dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "重新注册", "payload": "/register"}])
             return _given_up(tracker)
@@ -183,6 +189,16 @@ async def _text_code(
         f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。"
     )
     return kept
+
+
+async def _resent(dispatcher: CollectingDispatcher, send: Any, phone: str) -> None:
+    """Texts the code again, or says how long to wait (60 s between codes, 10 a day per phone)."""
+    try:
+        await send()
+    except BackendError as error:
+        say_error(dispatcher, error)
+        return
+    dispatcher.utter_message(text=f"验证码已重新发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
 
 
 def _refused(dispatcher: CollectingDispatcher, error: BackendError) -> None:
@@ -250,11 +266,14 @@ class ValidateSignupForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         code = re.sub(r"\s", "", _text(value))
-        if not _CODE.match(code):
-            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
-            return {"signup_code": None}
         name = str(tracker.get_slot("reg_name"))
         id_number, phone = _recalled(tracker, "reg_id_number"), _recalled(tracker, "reg_phone")
+        if _RESEND.search(code) and phone:
+            await _resent(dispatcher, lambda: client().send_learning_code(phone), phone)
+            return {"signup_code": None}
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。" + RESEND_HINT)
+            return {"signup_code": None}
         if id_number is None or phone is None:
             dispatcher.utter_message(text=EXPIRED, buttons=[{"title": "取消", "payload": "/cancel"}])
             return {"signup_code": None}
@@ -290,17 +309,22 @@ class ValidateBindingForm(FormValidationAction):
                 return {"reg_phone": None}
             dispatcher.utter_message(text="验证码刚发过，请用刚才收到的那条短信里的数字。")
             return _set_aside(tracker, "reg_phone", phone)
-        dispatcher.utter_message(text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。")
+        dispatcher.utter_message(
+            text=f"验证码已发到 {mask_phone(phone)}，5分钟内有效，请输入6位数字。{RESEND_HINT}"
+        )
         return _set_aside(tracker, "reg_phone", phone)
 
     async def validate_sms_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         code = re.sub(r"\s", "", _text(value))
-        if not _CODE.match(code):
-            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。")
-            return {"sms_code": None}
         phone = _recalled(tracker, "reg_phone")
+        if _RESEND.search(code) and phone:
+            await _resent(dispatcher, lambda: client().send_code(phone, "bind_chat"), phone)
+            return {"sms_code": None}
+        if not _CODE.match(code):
+            dispatcher.utter_message(text="验证码是短信里的6位数字，请再输一遍。" + RESEND_HINT)
+            return {"sms_code": None}
         if phone is None:
             dispatcher.utter_message(text=EXPIRED)
             return {"sms_code": None, "reg_phone": None}
