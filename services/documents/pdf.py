@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import qrcode
+from PIL import Image, ImageOps
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab import rl_config
 from reportlab.lib.colors import Color, black, white
@@ -112,9 +113,16 @@ def wrap(value: str, size: float, width: float, *, keep: tuple[str, ...] = ()) -
     return [*lines, current] if current or not lines else lines
 
 
+ORIENTATION = 0x0112  # the EXIF tag
+
+
 def photo(canvas: Canvas, data: bytes, x: float, y: float, width: float, height: float) -> None:
-    """The holder's photo fitted into the box (JPEG data is embedded as is, without recompression)."""
-    reader = ImageReader(io.BytesIO(data))
+    """The holder's photo fitted into the box. JPEG data is embedded as is, without recompression,
+    unless the file is stored turned with an EXIF orientation (as phones store portraits): a PDF
+    ignores the tag, so that photo is turned upright first."""
+    image = Image.open(io.BytesIO(data))
+    turned = image.getexif().get(ORIENTATION, 1) != 1
+    reader = ImageReader(ImageOps.exif_transpose(image) if turned else io.BytesIO(data))
     image_width, image_height = reader.getSize()
     scale = min(width / image_width, height / image_height)
     drawn_width, drawn_height = image_width * scale, image_height * scale
