@@ -117,9 +117,7 @@ class BackendClient:
         await self._call("POST", "/api/sms/codes", json={"phone": phone, "purpose": purpose})
 
     async def certificates(self, sender_id: str) -> list[Certificate]:
-        data = await self._call(
-            "GET", "/api/registry/me/certificates", headers=self._chat(sender_id)
-        )
+        data = await self._call("GET", "/api/registry/me/certificates", headers=self._chat(sender_id))
         return [
             Certificate(
                 name=row["name"],
@@ -133,9 +131,7 @@ class BackendClient:
         ]
 
     async def profile(self, sender_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = await self._call(
-            "GET", "/api/registry/me", headers=self._chat(sender_id)
-        )
+        data: dict[str, Any] = await self._call("GET", "/api/registry/me", headers=self._chat(sender_id))
         return data
 
     async def check_photo(self, sender_id: str, content: bytes, filename: str) -> dict[str, Any]:

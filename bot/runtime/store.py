@@ -96,11 +96,7 @@ class TrackerStore:
         """The tracker of the current session (older sessions stay stored but are not replayed)."""
         async with self._connection(conn) as conn:
             row = (
-                await conn.execute(
-                    select(Conversation.session_no).where(
-                        Conversation.sender_id == sender_id
-                    )
-                )
+                await conn.execute(select(Conversation.session_no).where(Conversation.sender_id == sender_id))
             ).first()
             events: list[dict[str, Any]] = []
             if row is not None:
