@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from services.context import Backend
 from tests.conftest import empty_all_tables
@@ -18,6 +19,8 @@ FLOOR = 44
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+# The measure of the dialogue, on one database: every story also runs on both elsewhere.
+@pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 async def test_typed_journeys(chat_http: httpx.AsyncClient, backend: Backend, clock: Any) -> None:
     journeys = load_journeys()
     assert len(journeys) >= 40

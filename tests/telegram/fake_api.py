@@ -92,6 +92,8 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._hung.set()
+        async with self._changed:
+            self._changed.notify_all()  # a long poll still waiting ends now, not at its timeout
         for task in list(self._deliveries):
             task.cancel()
         if self._runner is not None:
@@ -238,7 +240,7 @@ class FakeTelegram:
         if not self.updates and timeout:
             try:
                 async with asyncio.timeout(timeout), self._changed:
-                    await self._changed.wait_for(lambda: bool(self.updates))
+                    await self._changed.wait_for(lambda: bool(self.updates) or self._hung.is_set())
             except TimeoutError:
                 pass
         return list(self.updates[:100])
