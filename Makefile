@@ -31,8 +31,9 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One worker per core (at most four): each has its own databases, NLU model and browser.
 test: lint system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4
 
 bench: install
 	$(BIN)/python -m bench
