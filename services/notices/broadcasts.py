@@ -170,7 +170,7 @@ async def counts(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
         select(Notice.state, func.count()).where(Notice.broadcast_id == broadcast_id).group_by(Notice.state)
     )
     found: dict[str, int] = {state: 0 for state in _STATES}
-    for state, number in rows.tuples():
+    for state, number in rows.all():
         found[state] = number
     return found
 
