@@ -134,6 +134,12 @@ class BackendClient:
         data: dict[str, Any] = await self._call("GET", "/api/registry/me", headers=self._chat(sender_id))
         return data
 
+    async def reminders(self, sender_id: str, *, wanted: bool) -> None:
+        """恢复提醒 (wanted) or 退订提醒 for the person this chat is bound to."""
+        await self._call(
+            "DELETE" if wanted else "PUT", "/api/assistant/notices/opt-out", headers=self._chat(sender_id)
+        )
+
     async def check_photo(self, sender_id: str, content: bytes, filename: str) -> dict[str, Any]:
         """The check, and the photo that passes kept by the backend as this chat's pending photo."""
         data: dict[str, Any] = await self._call(

@@ -26,7 +26,7 @@ from bot.runtime.tracker import (
     slot_event,
     user_event,
 )
-from bot.runtime.understanding import parse_exit_word, parse_payload
+from bot.runtime.understanding import parse_command, parse_exit_word, parse_payload
 from nlu import Interpreter
 
 MAX_TEXT = 1000
@@ -130,7 +130,11 @@ class Assistant:
                 "entities": [],
                 "intent_ranking": [{"name": PHOTO_INTENT, "confidence": 1.0}],
             }
-        payload = parse_payload(message.text, self.domain.intents) or parse_exit_word(message.text)
+        payload = (
+            parse_payload(message.text, self.domain.intents)
+            or parse_exit_word(message.text)
+            or parse_command(message.text)
+        )
         if payload is not None:
             return payload
         return await self.interpreter.parse(message.text)

@@ -24,6 +24,8 @@ EXIT_WORDS = {word: "cancel" for word in _LEAVING.split()} | {
 SPACES = re.compile(r"[\s\W_]+")
 _EXITS = re.compile("|".join(sorted(map(re.escape, EXIT_WORDS), key=len, reverse=True)))
 UNKNOWN_PAYLOAD_INTENT = "unknown_payload"
+# What every notice tells the trainee to reply, understood exactly as written (spaces and marks aside).
+COMMANDS = {"退订提醒": "stop_reminders", "恢复提醒": "resume_reminders"}
 
 
 def _parse(text: str, intent: str, confidence: float, entities: list[dict[str, Any]]) -> dict[str, Any]:
@@ -43,6 +45,12 @@ def parse_exit_word(text: str) -> dict[str, Any] | None:
         return None
     intent = "human_handoff" if any(EXIT_WORDS[w] == "human_handoff" for w in found) else "cancel"
     return _parse(text, intent, 1.0, [])
+
+
+def parse_command(text: str) -> dict[str, Any] | None:
+    """退订提醒 / 恢复提醒, the replies every notice offers."""
+    intent = COMMANDS.get(SPACES.sub("", text))
+    return _parse(text, intent, 1.0, []) if intent else None
 
 
 def parse_payload(text: str, known_intents: frozenset[str]) -> dict[str, Any] | None:
