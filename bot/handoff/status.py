@@ -15,7 +15,7 @@ import asyncio
 import base64
 import binascii
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -180,47 +180,38 @@ class ConversationStatus:
 
     async def claim(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
         """Take a waiting conversation; False when a colleague was first (or it is no longer waiting)."""
-        async with self.engine.begin() as conn:
-            sender_id = await conn.scalar(
-                update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status == WAITING)
-                .values(status=ASSIGNED, assigned_to=staff_id, assigned_at=now)
-                .returning(Handoff.sender_id)
-            )
-            if sender_id is None:
-                return False
-            await self._conversation(conn, sender_id, ASSIGNED)
-        self.changes.notify()
-        return True
+        moved = await self._move(
+            handoff_id, (WAITING,), ASSIGNED, assigned_to=staff_id, assigned_at=now
+        )
+        return moved is not None
 
     async def assign(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
         """Give an open conversation to `staff_id`; False when it is closed already."""
-        async with self.engine.begin() as conn:
-            sender_id = await conn.scalar(
-                update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status.in_(WITH_STAFF))
-                .values(status=ASSIGNED, assigned_to=staff_id, assigned_at=now)
-                .returning(Handoff.sender_id)
-            )
-            if sender_id is None:
-                return False
-            await self._conversation(conn, sender_id, ASSIGNED)
-        self.changes.notify()
-        return True
+        moved = await self._move(
+            handoff_id, WITH_STAFF, ASSIGNED, assigned_to=staff_id, assigned_at=now
+        )
+        return moved is not None
 
     async def close(self, handoff_id: int, note: str, *, now: datetime) -> str | None:
         """Close an open hand-off with its note; the chat is the assistant's again. Returns the chat
         to tell, or None when it was closed already."""
+        return await self._move(handoff_id, WITH_STAFF, CLOSED, closed_at=now, note=note)
+
+    async def _move(
+        self, handoff_id: int, only_from: Iterable[str], status: str, **values: object
+    ) -> str | None:
+        """One conditional UPDATE, so of two staff acting at once exactly one wins; the
+        conversation follows in the same transaction. The chat moved, or None."""
         async with self.engine.begin() as conn:
             sender_id = await conn.scalar(
                 update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.status.in_(WITH_STAFF))
-                .values(status=CLOSED, closed_at=now, note=note)
+                .where(Handoff.id == handoff_id, Handoff.status.in_(tuple(only_from)))
+                .values(status=status, **values)
                 .returning(Handoff.sender_id)
             )
             if sender_id is None:
                 return None
-            await self._conversation(conn, sender_id, CLOSED)
+            await self._conversation(conn, sender_id, status)
         self.changes.notify()
         return sender_id
 
