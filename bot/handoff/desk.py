@@ -205,7 +205,12 @@ class Desk:
         return self.status.photos / name
 
     async def claim(self, staff: Staff, handoff_id: int) -> None:
-        await self._handoff(staff, handoff_id)
+        try:
+            await self._handoff(staff, handoff_id)
+        except DeskError as refused:
+            # a colleague's claim that landed a moment earlier is answered like one landing at once
+            if refused.status != 403:
+                raise
         if not await self.status.claim(handoff_id, staff.id, now=self.clock()):
             raise DeskError(409, "这个对话已经被同事接走了")
         await self._audit(staff, "claim", handoff_id)
