@@ -19,8 +19,9 @@ CONTRACT_INTENTS = {
     "multi_certificate", "learning_progress", "learning_rules", "start_learning", "training_proof",
     "renew_certificate", "human_handoff", "contact_support", "cheating_inquiry", "inform", "out_of_scope",
 }  # fmt: skip
-# Intents the assistant's domain added after the contract: the menu, linking an existing account, the test.
-ASSISTANT_INTENTS = {"menu", "bind_account", "start_assessment"}
+# Intents the assistant's domain added after the contract: the menu, linking an existing account, the
+# test, and leaving a form (取消, 退出, 不办了), which a Rasa server understands only from examples.
+ASSISTANT_INTENTS = {"menu", "bind_account", "start_assessment", "cancel"}
 INTENTS = CONTRACT_INTENTS | ASSISTANT_INTENTS
 
 
