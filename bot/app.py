@@ -54,6 +54,7 @@ def _interpreter(backend: Backend, settings: AssistantSettings) -> Interpreter:
 def build_custody(backend: Backend, settings: AssistantSettings) -> ConversationStatus:
     return ConversationStatus(
         backend.engine,
+        locked=TrackerStore(backend.engine, backend.sessions, load_domain()).locked,
         hours=WorkingHours.parse(settings.staff_hours, settings.staff_days),
         photos=backend.settings.data_dir / "handoff_photos",
     )

@@ -6,7 +6,6 @@ events: the page is told that something changed and fetches again.
 No `from __future__ import annotations` here: FastAPI reads the routes' annotations, which name the
 login dependency built inside `console_router`."""
 
-
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable

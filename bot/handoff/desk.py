@@ -259,10 +259,12 @@ class Desk:
     async def close(self, staff: Staff, handoff_id: int, note: str) -> None:
         """End the hand-off with a note; the assistant has the chat again and says so."""
         await self._assigned_to_me(staff, handoff_id)
-        sender_id = await self.status.close(handoff_id, note.strip()[:500], now=self.clock())
-        if sender_id is None:
+        note = note.strip()[:500]
+        if await self.status.close(handoff_id, note, now=self.clock(), farewell=self._farewell) is None:
             raise DeskError(409, "这个对话已经结束了")
-        await self._audit(staff, "close", handoff_id, detail=note.strip()[:500])
+        await self._audit(staff, "close", handoff_id, detail=note)
+
+    async def _farewell(self, sender_id: str) -> None:
         with contextlib.suppress(ChatBlocked, UnknownChannel):  # closed all the same: nobody to tell
             await self.outbound.send(sender_id, [texts.CLOSED])
 

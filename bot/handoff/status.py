@@ -4,7 +4,8 @@ From the trainee's turns (inside the sender's lock, on the turn's own connection
 Rasa's `pause` (an action handed the chat to staff: it joins the queue) and `resume` (返回助手: the
 chat is the assistant's again); while with staff, every message is kept for staff instead of going
 to the NLU. From the console: claim (one conditional UPDATE, so of two staff claiming at once one
-wins), assign, close with a note.
+wins), assign, close with a note. Closing takes the trainee's turn lock, so a message he sends
+meanwhile reaches staff before the close or the assistant after it, never neither.
 
 Statuses map onto Chatwoot's, so a Chatwoot connector could follow: bot = pending, waiting and
 assigned = open, closed = resolved (the assistant has the chat again)."""
@@ -15,8 +16,8 @@ import asyncio
 import base64
 import binascii
 import secrets
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ CHATWOOT = {BOT: "pending", WAITING: "open", ASSIGNED: "open", CLOSED: "resolved
 PAUSE = "pause"
 RESUME = "resume"
 TRAINEE_LEFT = "学员返回了自动助手"
+SenderLock = Callable[[str], AbstractAsyncContextManager[AsyncConnection | None]]
+Farewell = Callable[[str], Awaitable[None]]
 
 
 class Changes:
@@ -63,9 +66,18 @@ class Changes:
 
 class ConversationStatus:
     def __init__(
-        self, engine: AsyncEngine, *, hours: WorkingHours, photos: Path, changes: Changes | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        locked: SenderLock,
+        hours: WorkingHours,
+        photos: Path,
+        changes: Changes | None = None,
     ) -> None:
+        """`locked` is the runtime's per-sender turn lock (yielding the locked connection on
+        PostgreSQL)."""
         self.engine = engine
+        self.locked = locked
         self.hours = hours
         self.photos = photos
         self.changes = changes or Changes()
@@ -180,29 +192,43 @@ class ConversationStatus:
 
     async def claim(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
         """Take a waiting conversation; False when a colleague was first (or it is no longer waiting)."""
-        moved = await self._move(
-            handoff_id, (WAITING,), ASSIGNED, assigned_to=staff_id, assigned_at=now
-        )
+        moved = await self._move(handoff_id, (WAITING,), ASSIGNED, assigned_to=staff_id, assigned_at=now)
         return moved is not None
 
     async def assign(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
         """Give an open conversation to `staff_id`; False when it is closed already."""
-        moved = await self._move(
-            handoff_id, WITH_STAFF, ASSIGNED, assigned_to=staff_id, assigned_at=now
-        )
+        moved = await self._move(handoff_id, WITH_STAFF, ASSIGNED, assigned_to=staff_id, assigned_at=now)
         return moved is not None
 
-    async def close(self, handoff_id: int, note: str, *, now: datetime) -> str | None:
-        """Close an open hand-off with its note; the chat is the assistant's again. Returns the chat
-        to tell, or None when it was closed already."""
-        return await self._move(handoff_id, WITH_STAFF, CLOSED, closed_at=now, note=note)
+    async def close(
+        self, handoff_id: int, note: str, *, now: datetime, farewell: Farewell | None = None
+    ) -> str | None:
+        """Close an open hand-off with its note; the chat is the assistant's again. Inside the
+        trainee's turn lock, so no turn of his straddles the close; `farewell` tells him, still inside
+        it, so that word comes before the assistant's next answer. Returns the chat, or None when it
+        was closed already."""
+        async with self.engine.connect() as conn:
+            sender_id = await conn.scalar(select(Handoff.sender_id).where(Handoff.id == handoff_id))
+        if sender_id is None:
+            return None
+        async with self.locked(sender_id) as conn:
+            moved = await self._move(handoff_id, WITH_STAFF, CLOSED, conn=conn, closed_at=now, note=note)
+            if moved is not None and farewell is not None:
+                await farewell(moved)
+        return moved
 
     async def _move(
-        self, handoff_id: int, only_from: Iterable[str], status: str, **values: object
+        self,
+        handoff_id: int,
+        only_from: Iterable[str],
+        status: str,
+        *,
+        conn: AsyncConnection | None = None,
+        **values: object,
     ) -> str | None:
         """One conditional UPDATE, so of two staff acting at once exactly one wins; the
         conversation follows in the same transaction. The chat moved, or None."""
-        async with self.engine.begin() as conn:
+        async with self._connection(conn) as conn:
             sender_id = await conn.scalar(
                 update(Handoff)
                 .where(Handoff.id == handoff_id, Handoff.status.in_(tuple(only_from)))
