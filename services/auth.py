@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import Select, case, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.help import HELPLINE
@@ -114,19 +114,12 @@ async def check_login(backend: Backend, model: type[AccountT], *, login_name: st
     are each counted against the limit; the slow verification holds no transaction open. A wrong
     password then needs nothing more written; a right one clears the count and any lock.
     """
-    now = backend.now()
-    settings = backend.settings
-    async with backend.transaction() as session:
-        account = await session.scalar(
-            select(model).join(Person).where(Person.id_number == login_name.strip().upper())
-        )
-        count = (
-            0 if account is None else await _take_attempt(session, model, account, now=now, settings=settings)
-        )
+    query = select(model).join(Person).where(Person.id_number == login_name.strip().upper())
+    account, count = await _count_try(backend, model, query)
     # An unknown ID number still costs one verification, so timing tells nothing.
     password_hash = None if account is None else account.password_hash
     if not await verify_password(password_hash, password) or account is None:
-        raise _wrong_password(account, count, settings)
+        raise _wrong_password(account, count, backend.settings)
     async with backend.transaction() as session:
         cleared = await session.scalar(
             update(model)
@@ -135,14 +128,31 @@ async def check_login(backend: Backend, model: type[AccountT], *, login_name: st
             .returning(model)
         )
     if cleared is None:  # removed by staff while the password was being checked
-        raise _wrong_password(None, 0, settings)
+        raise _wrong_password(None, 0, backend.settings)
     return cleared
+
+
+async def _count_try(
+    backend: Backend, model: type[AccountT], query: Select[AccountT]
+) -> tuple[AccountT | None, int]:
+    """The account `query` finds and its failure count after this try, committed (0 when none)."""
+    async with backend.transaction() as session:
+        account = await session.scalar(query)
+        if account is None:
+            return None, 0
+        now = backend.now()
+        return account, await _take_attempt(session, model, account, now=now, settings=backend.settings)
 
 
 def _wrong_password(account: Account | None, count: int, settings: Settings) -> AppError:
     """What a refused password is told: no such account, tries left, or locked by this very try."""
     if account is None:
         return AppError(401, "bad_credentials", "账号或密码不对。账号是身份证号，初始密码是注册手机号")
+    return _counted("账号或密码不对", count, settings)
+
+
+def _counted(wrong: str, count: int, settings: Settings) -> AppError:
+    """A wrong password of a known account: the tries left, or the lock this very try set."""
     if count == 0:
         minutes = settings.lockout_minutes
         return AppError(
@@ -151,20 +161,53 @@ def _wrong_password(account: Account | None, count: int, settings: Settings) -> 
             f"密码输错次数太多，账号已锁定{minutes}分钟，请稍后再试，或拨打客服电话 {HELPLINE}",
         )
     left = settings.max_login_failures - count
-    return AppError(401, "bad_credentials", f"账号或密码不对，还可以再试{left}次")
+    return AppError(401, "bad_credentials", f"{wrong}，还可以再试{left}次")
 
 
 async def change_account_password(
-    account: Account, *, id_number: str, old_password: str, new_password: str
+    backend: Backend,
+    model: type[AccountT],
+    *,
+    person_id: int,
+    old_password: str,
+    new_password: str,
+    system: str,
+    keep_token: str,
 ) -> None:
-    """Replace the password once the old one is given; the new one must pass `check_new_password`."""
-    if not await verify_password(account.password_hash, old_password):
-        raise AppError(401, "bad_credentials", "原密码不对")
+    """Replace the password once the old one is given; every other login of the system ends.
+
+    A wrong old password is a guess like a wrong login (a stolen session must not become a way
+    round the lock-out): the try is counted atomically before the old password is checked, and the
+    same limit and lock apply. A new password that `check_new_password` refuses is refused first,
+    without counting, since the answer says nothing of the old one.
+    """
+    async with backend.sessions() as session:
+        row = (
+            await session.execute(
+                select(model.phone, Person.id_number).join(Person).where(Person.id == person_id)
+            )
+        ).one_or_none()
+    if row is None:
+        raise AppError(404, "not_found", "账号不存在")
     if new_password == old_password:
         raise AppError(422, "weak_password", "新密码不能和原密码一样")
-    check_new_password(new_password, phone=account.phone, id_number=id_number)
-    account.password_hash = await hash_password(new_password)
-    account.must_change_password = False
+    check_new_password(new_password, phone=row.phone, id_number=row.id_number)
+    account, count = await _count_try(backend, model, select(model).where(model.person_id == person_id))
+    if account is None:
+        raise AppError(404, "not_found", "账号不存在")
+    if not await verify_password(account.password_hash, old_password):
+        raise _counted("原密码不对", count, backend.settings)
+    password_hash = await hash_password(new_password)
+    async with backend.transaction() as session:
+        await session.execute(
+            update(model)
+            .where(model.id == account.id)
+            .values(
+                password_hash=password_hash, must_change_password=False, failed_logins=0, locked_until=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await close_all_sessions(session, system=system, person_id=person_id, except_token=keep_token)
 
 
 def _digest(token: str) -> str:

@@ -186,3 +186,49 @@ async def test_a_burst_of_code_requests_stops_at_the_daily_ten(
     )
     assert [answer.status_code for answer in answers].count(202) == 1
     assert await _outbox_size(backend, phone) == 10
+
+
+@pytest.mark.parametrize("system", ["registry", "learning"])
+async def test_parallel_wrong_old_passwords_count_toward_the_lock(
+    client: httpx.AsyncClient, backend: Backend, clock: FakeClock, system: str
+) -> None:
+    """A stolen login is no way round the lock-out: wrong old passwords are guesses like logins."""
+    id_number, phone = await _account(backend, system)
+    logged_in = await client.post(LOGINS[system], json={"login": id_number, "password": phone})
+    headers = {"Authorization": f"Bearer {logged_in.json()['token']}"}
+
+    answers = await asyncio.gather(
+        *(
+            client.put(
+                f"/api/{system}/password",
+                json={"old_password": f"guess-{n:04d}", "new_password": f"Jilin{n:04d}ok"},
+                headers=headers,
+            )
+            for n in range(BURST)
+        )
+    )
+    assert {answer.status_code for answer in answers} <= {401, 423}
+    told = [LEFT.search(_message(answer)) for answer in answers if answer.status_code == 401]
+    assert all(_message(a).startswith("原密码不对") for a in answers if a.status_code == 401)
+    assert sorted(int(match.group(1)) for match in told if match) == [1, 2, 3, 4]
+    assert len([a for a in answers if "已锁定15分钟" in _message(a)]) == 1
+
+    locked = await client.post(LOGINS[system], json={"login": id_number, "password": phone})
+    assert locked.status_code == 423, "the guesses at the old password locked the login too"
+    refused = await client.put(
+        f"/api/{system}/password",
+        json={"old_password": phone, "new_password": "Jilin2026ok"},
+        headers=headers,
+    )
+    assert refused.status_code == 423, "and the change itself, even with the right old password"
+
+    clock.advance(minutes=15)
+    changed = await client.put(
+        f"/api/{system}/password",
+        json={"old_password": phone, "new_password": "Jilin2026ok"},
+        headers=headers,
+    )
+    assert changed.status_code == 204
+    assert (
+        await client.post(LOGINS[system], json={"login": id_number, "password": "Jilin2026ok"})
+    ).status_code == 200

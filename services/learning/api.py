@@ -12,12 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.auth import (
-    PASSWORD_ADVICE,
-    change_account_password,
-    close_all_sessions,
-    close_session,
-)
+from services.auth import PASSWORD_ADVICE, change_account_password, close_session
 from services.context import Backend, BackendDep
 from services.learning import accounts, assessment, enrolment, links, watching
 from services.learning.rules import Report, offered_cycles
@@ -53,7 +48,7 @@ from services.learning.schemas import (
 )
 from services.learning.views import enrolment_out, enrolments_of
 from services.security import authenticated_person, bearer
-from storage.models import Enrolment, LearningAccount, Person
+from storage.models import Enrolment, LearningAccount
 from storage.models.learning import CourseKind
 
 router = APIRouter(prefix="/api/learning", tags=["继续教育平台 learning"])
@@ -134,19 +129,15 @@ async def change_password(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A new password; every other login of this system ends, the one that changed it stays."""
-    async with backend.transaction() as session:
-        account = await enrolment.account_of(session, person_id)
-        person = await session.get(Person, person_id)
-        assert person is not None
-        await change_account_password(
-            account,
-            id_number=person.id_number,
-            old_password=body.old_password,
-            new_password=body.new_password,
-        )
-        await close_all_sessions(
-            session, system=accounts.SYSTEM, person_id=person_id, except_token=bearer(authorization)
-        )
+    await change_account_password(
+        backend,
+        LearningAccount,
+        person_id=person_id,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        system=accounts.SYSTEM,
+        keep_token=bearer(authorization),
+    )
     return Response(status_code=204)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.auth import PASSWORD_ADVICE, change_account_password, close_all_sessions, close_session
+from services.auth import PASSWORD_ADVICE, change_account_password, close_session
 from services.context import Backend, BackendDep
 from services.errors import AppError
 from services.registry import accounts, photo_slot
@@ -90,20 +90,15 @@ async def change_password(
     authorization: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A new password; every other login of this system ends, the one that changed it stays."""
-    async with backend.transaction() as session:
-        account = await session.scalar(select(RegistryAccount).where(RegistryAccount.person_id == person_id))
-        person = await session.get(Person, person_id)
-        if account is None or person is None:
-            raise AppError(404, "not_found", "账号不存在")
-        await change_account_password(
-            account,
-            id_number=person.id_number,
-            old_password=body.old_password,
-            new_password=body.new_password,
-        )
-        await close_all_sessions(
-            session, system=accounts.SYSTEM, person_id=person_id, except_token=bearer(authorization)
-        )
+    await change_account_password(
+        backend,
+        RegistryAccount,
+        person_id=person_id,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        system=accounts.SYSTEM,
+        keep_token=bearer(authorization),
+    )
     return Response(status_code=204)
 
 

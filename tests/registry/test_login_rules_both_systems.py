@@ -63,13 +63,13 @@ async def test_both_systems_answer_alike(
     learning = await _answers(client, clock, "learning", await _learning_account(client, backend))
     assert registry == learning
     assert registry == [
-        (401, "原密码不对"),
+        (401, "原密码不对，还可以再试4次"),
         (401, "账号或密码不对。账号是身份证号，初始密码是注册手机号"),
-        (401, "账号或密码不对，还可以再试4次"),
         (401, "账号或密码不对，还可以再试3次"),
         (401, "账号或密码不对，还可以再试2次"),
         (401, "账号或密码不对，还可以再试1次"),
         (423, f"密码输错次数太多，账号已锁定15分钟，请稍后再试，或拨打客服电话 {HELPLINE}"),
+        (423, f"密码输错次数太多，账号已锁定，请15分钟后再试，或拨打客服电话 {HELPLINE}"),
         (423, f"密码输错次数太多，账号已锁定，请10分钟后再试，或拨打客服电话 {HELPLINE}"),
         (200, ""),
     ]
