@@ -21,9 +21,11 @@ class OutputChannel(Protocol):
 
     name: str
 
-    async def send(self, chat_id: str, answers: list[Answer]) -> None:
-        """Deliver `answers` to the platform chat `chat_id`, in order. A chat that cannot be reached
-        right now (a closed page) keeps them; only a platform's refusal raises."""
+    async def send(self, chat_id: str, answers: list[Answer]) -> list[str]:
+        """Deliver `answers` to the platform chat `chat_id`, in order; the ids the platform gave the
+        messages (Telegram's message_id, WeChat's msgid, a web chat's push number), so a delivery can
+        be traced. A chat that cannot be reached right now (a closed page) keeps them; only a
+        platform's refusal raises."""
 
 
 def conversation_id(channel: str, chat_id: str) -> str:

@@ -46,19 +46,21 @@ class Mailbox:
         self.clock = clock
         self._listeners: dict[str, set[asyncio.Event]] = {}
 
-    async def send(self, chat_id: str, answers: list[Answer]) -> None:
+    async def send(self, chat_id: str, answers: list[Answer]) -> list[str]:
         conversation = conversation_id(self.name, chat_id)
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                insert(ChatPush),
+            stored = await session.execute(
+                insert(ChatPush).returning(ChatPush.id, sort_by_parameter_order=True),
                 [
                     {"sender_id": conversation, "data": json.dumps(a, ensure_ascii=False), "created_at": now}
                     for a in answers
                 ],
             )
+            ids = [str(push_id) for push_id in stored.scalars()]
         for listener in self._listeners.get(conversation, ()):
             listener.set()
+        return ids
 
     async def since(self, conversation: str, after: int = 0) -> list[Pushed]:
         """Messages to `conversation` stored after the one numbered `after`, oldest first."""

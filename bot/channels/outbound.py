@@ -19,11 +19,13 @@ class Outbound:
     def register(self, output: OutputChannel) -> None:
         self._outputs[output.name] = output
 
-    async def send(self, conversation: str, answers: list[Answer]) -> None:
-        """Send `answers` to the chat `conversation` (`<channel>:<chat id>`)."""
+    async def send(self, conversation: str, answers: list[Answer]) -> list[str]:
+        """Send `answers` to the chat `conversation` (`<channel>:<chat id>`); the platform's ids of
+        the messages sent."""
         channel, chat_id = split_conversation_id(conversation)
         output = self._outputs.get(channel)
         if output is None:
             raise UnknownChannel(channel)
-        if answers:
-            await output.send(chat_id, answers)
+        if not answers:
+            return []
+        return await output.send(chat_id, answers)

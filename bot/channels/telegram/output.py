@@ -95,13 +95,12 @@ class TelegramOutput:
         self.http = http
         self.own_url = own_url  # where our own app's links point (it may move while running)
 
-    async def send(self, chat_id: str, answers: list[Answer]) -> None:
-        for answer in answers:
-            await self.deliver(chat_id, answer)
+    async def send(self, chat_id: str, answers: list[Answer]) -> list[str]:
+        return [message_id for answer in answers for message_id in await self.deliver(chat_id, answer)]
 
-    async def deliver(self, chat_id: str, answer: Answer) -> None:
+    async def deliver(self, chat_id: str, answer: Answer) -> list[str]:
         """One answer: its text (with the keyboard, unless an image or file follows it), then its
-        image, then its files."""
+        image, then its files; the message_id Telegram gave each."""
         text = str(answer.get("text") or "")
         keyboard = [[b] for b in await self._buttons(answer.get("buttons") or [])]
         documents: list[Download] = []
@@ -122,12 +121,13 @@ class TelegramOutput:
         if not text and markup is not None and last_is_text:
             text = NO_TEXT
         chunks = split_text(text)
+        sent: list[str] = []
         for number, chunk in enumerate(chunks, start=1):
             with_markup = markup if last_is_text and number == len(chunks) else None
             message = SendMessage(chat_id=chat_id, text=chunk, reply_markup=with_markup)
-            await self.sender.call(chat_id, message)
+            sent.append(str((await self.sender.call(chat_id, message)).message_id))
         if image is not None:
-            await self.sender.call(
+            photo = await self.sender.call(
                 chat_id,
                 SendPhoto(
                     chat_id=chat_id,
@@ -135,8 +135,9 @@ class TelegramOutput:
                     reply_markup=None if documents else markup,
                 ),
             )
+            sent.append(str(photo.message_id))
         for number, document in enumerate(documents, start=1):
-            await self.sender.call(
+            file = await self.sender.call(
                 chat_id,
                 SendDocument(
                     chat_id=chat_id,
@@ -144,6 +145,8 @@ class TelegramOutput:
                     reply_markup=markup if number == len(documents) else None,
                 ),
             )
+            sent.append(str(file.message_id))
+        return sent
 
     async def _buttons(self, buttons: list[dict[str, Any]]) -> list[InlineKeyboardButton]:
         made = []

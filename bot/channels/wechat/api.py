@@ -144,12 +144,13 @@ class WechatApi:
         self.http = http
         self.tokens = tokens
 
-    async def send(self, message: dict[str, Any]) -> None:
-        """A customer-service message (客服消息) to `message["touser"]`."""
-        await self._call("POST", "/cgi-bin/message/custom/send", json=message)
+    async def send(self, message: dict[str, Any]) -> str | None:
+        """A customer-service message (客服消息) to `message["touser"]`; its msgid where WeChat
+        answers one (it does for templates, not for customer-service messages)."""
+        return _msgid(await self._call("POST", "/cgi-bin/message/custom/send", json=message))
 
-    async def send_template(self, message: dict[str, Any]) -> None:
-        await self._call("POST", "/cgi-bin/message/template/send", json=message)
+    async def send_template(self, message: dict[str, Any]) -> str | None:
+        return _msgid(await self._call("POST", "/cgi-bin/message/template/send", json=message))
 
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self._call("POST", "/cgi-bin/menu/create", json=menu)
@@ -188,6 +189,11 @@ class WechatApi:
             raise WechatError(code, message)
         response.raise_for_status()
         return response
+
+
+def _msgid(data: dict[str, Any]) -> str | None:
+    found = data.get("msgid")
+    return None if found is None else str(found)
 
 
 def _errcode(response: httpx.Response) -> tuple[int, str]:

@@ -109,12 +109,11 @@ class WechatOutput:
         self.http = http
         self.template_id = template_id
 
-    async def send(self, chat_id: str, answers: list[Answer]) -> None:
-        for answer in answers:
-            await self.deliver(chat_id, answer)
+    async def send(self, chat_id: str, answers: list[Answer]) -> list[str]:
+        return [msgid for answer in answers for msgid in await self.deliver(chat_id, answer)]
 
-    async def deliver(self, openid: str, answer: Answer) -> None:
-        """One answer as one or more messages: its text, then its image."""
+    async def deliver(self, openid: str, answer: Answer) -> list[str]:
+        """One answer as one or more messages: its text, then its image; the msgids WeChat gave."""
         if await self.followers.gone(openid):
             raise Unfollowed(openid)
         text = str(answer.get("text") or "")
@@ -130,35 +129,38 @@ class WechatOutput:
         pieces = split_text(text)
         if choices:
             head = pieces.pop() if pieces else ""
-        for piece in pieces:
+        sent = [
             await self._send(openid, {"msgtype": "text", "text": {"content": piece}}, piece)
+            for piece in pieces
+        ]
         if choices:
             items = [
                 {"id": await self.keys.key(str(b.get("payload") or b.get("title"))), "content": b["title"]}
                 for b in choices
             ]
             menu = {"head_content": head, "list": items, "tail_content": ""}
-            await self._send(openid, {"msgtype": "msgmenu", "msgmenu": menu}, head)
+            sent.append(await self._send(openid, {"msgtype": "msgmenu", "msgmenu": menu}, head))
         if answer.get("image"):
-            await self._image(openid, str(answer["image"]))
+            sent.append(await self._image(openid, str(answer["image"])))
+        return [msgid for msgid in sent if msgid is not None]
 
-    async def _image(self, openid: str, url: str) -> None:
+    async def _image(self, openid: str, url: str) -> str | None:
         try:
             response = await self.http.get(url)
             response.raise_for_status()
         except httpx.HTTPError as error:
             log.warning("wechat_image_fetch_failed", error=type(error).__name__)
-            return
+            return None
         content_type = response.headers.get("content-type", "image/jpeg").split(";")[0].strip()
         filename = unquote(urlparse(url).path.rsplit("/", 1)[-1]) or "photo.jpg"
         if "." not in filename:
             filename += ".jpg"
         media_id = await self.api.upload_image(filename, response.content, content_type)
-        await self._send(openid, {"msgtype": "image", "image": {"media_id": media_id}}, "")
+        return await self._send(openid, {"msgtype": "image", "image": {"media_id": media_id}}, "")
 
-    async def _send(self, openid: str, message: dict[str, Any], text: str) -> None:
+    async def _send(self, openid: str, message: dict[str, Any], text: str) -> str | None:
         try:
-            await self.api.send({"touser": openid, **message})
+            return await self.api.send({"touser": openid, **message})
         except WechatError as error:
             if error.code != OUT_OF_WINDOW or not self.template_id or not text:
                 raise
@@ -168,7 +170,7 @@ class WechatOutput:
                 "template_id": self.template_id,
                 "data": {"content": {"value": text}},
             }
-            await self.api.send_template(template)
+            return await self.api.send_template(template)
 
 
 def split_text(text: str, limit: int = TEXT_BYTES) -> list[str]:
