@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.handoff import texts
 from bot.handoff.hours import WorkingHours
+from bot.handoff.offer import OFFER, offer_due
 from bot.runtime.assistant import UserMessage
 from storage.models import Conversation, ConversationEvent, Handoff, HandoffMessage
 
@@ -151,10 +152,12 @@ class ConversationStatus:
         self, sender_id: str, events: list[dict[str, Any]], *, now: datetime, conn: AsyncConnection | None
     ) -> list[dict[str, Any]]:
         """Apply the turn's pause and resume events, the last one winning, and say what follows (the
-        place in the queue, or when staff are back). The conversation row exists: the turn's events
-        were saved first."""
+        place in the queue, or when staff are back); with neither, offer a person to an angry
+        trainee. The conversation row exists: the turn's events were saved first."""
         kinds = [e.get("event") for e in events if e.get("event") in (PAUSE, RESUME)]
         if not kinds:
+            if offer_due(events) and not await self.with_staff(sender_id, conn):
+                return [OFFER]
             return []
         async with self._connection(conn) as conn:
             if kinds[-1] == RESUME:
