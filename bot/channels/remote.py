@@ -1,5 +1,6 @@
 """`JIANPEI_RASA_URL`: the dialogue runs on an external Rasa server; messages go to its REST channel
-unchanged and its answers come back unchanged (its action server serves actions/)."""
+and its answers come back unchanged (its action server serves actions/). A photo goes as the trigger
+payload `/send_photo` with the picture in metadata, which Rasa understands without its NLU."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import httpx
 
 from bot.runtime.assistant import UserMessage
+from bot.runtime.photo_message import as_photo_payload
 
 
 class RemoteRasa:
@@ -15,6 +17,7 @@ class RemoteRasa:
         self.http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60)
 
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
+        message = as_photo_payload(message)
         sender = message.sender_id.removeprefix(f"{message.channel}:")
         body: dict[str, Any] = {"sender": sender, "message": message.text}
         if message.metadata:

@@ -25,7 +25,8 @@ log = structlog.get_logger(__name__)
 
 DEACTIVATE_LOOP = "action_deactivate_loop"
 MISSES_SLOT = "misses"
-FALLBACK_STEPS = ("utter_rephrase", "utter_fallback_options", "utter_fallback_human")
+# utter_default first: what a Rasa server says from action_default_fallback, every time.
+FALLBACK_STEPS = ("utter_default", "utter_fallback_options", "utter_fallback_human")
 MAX_ACTIONS_PER_TURN = 12
 # Answers that end a step rather than interrupt it: after a question the step is asked again.
 MOVES = frozenset({"cancel", "deny", "affirm", "menu", "greet", "goodbye", "thank", "human_handoff"})
