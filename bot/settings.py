@@ -25,7 +25,7 @@ class AssistantSettings(BaseSettings):
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
     scheduler: Literal["auto", "off"] = "auto"  # auto: the elected process delivers notices; off: none here
     notices_every_seconds: float = 15.0  # how often the scheduler asks for due notices
-    notices_batch: int = 25  # notices claimed at a time (a cancelled broadcast stops after the batch)
+    notices_batch: int = 25  # notices held at a time (a crash mid-send leaves at most these unknown)
     notices_lease_seconds: float = 120.0  # a claim older than this is marked unknown, never resent
     staff_hours: str = "08:30-17:30"  # when customer-service staff answer hand-offs, China time
     staff_days: str = "1-5"  # the weekdays they do (ISO: 1 = Monday; "1-5", "1-6", "1,3,5")

@@ -19,6 +19,7 @@ class Claimed:
     claim_token: str
     chats: list[str]
     has_phone: bool
+    broadcast_id: int | None = None
 
 
 class StaleClaim(Exception):
@@ -57,6 +58,11 @@ class NoticesClient:
                 "detail": detail,
             },
         )
+
+    async def cancelled(self, broadcast_ids: set[int]) -> set[int]:
+        """Which of these broadcasts the operator cancelled."""
+        found = await self._post("/cancelled", {"broadcast_ids": sorted(broadcast_ids)})
+        return {int(broadcast_id) for broadcast_id in found["cancelled"]}
 
     async def sms(self, notice: Claimed, text: str) -> str:
         """Deliver by the backend's SMS gateway; the state it came to (sent, or failed: no phone)."""

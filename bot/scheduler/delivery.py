@@ -1,10 +1,12 @@
 """One claimed notice to its person: the text of `utter_notice_<kind>` from domain.yml with its
 buttons and how to stop reminders, to every bound chat through the outbound registry; by SMS when
-no chat can take it. Whatever happens, one result is reported, and a notice is never sent again."""
+no chat can take it. Whatever happens, one result is reported (with the platforms' message ids), and
+a notice is never sent again. A notice of a broadcast the operator cancelled is not sent."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 import structlog
 
@@ -21,12 +23,24 @@ STOP_RESPONSE = "utter_notice_stop"
 COMPLETION = "completion"
 
 
+SENDING_AT_ONCE = 10  # notices being sent at a time: enough to keep any platform's pace busy, and
+# few enough that the ones already under way when a broadcast is cancelled go out within a second
+
+
 class Delivery:
-    def __init__(self, client: NoticesClient, outbound: Outbound, domain: Domain, parallel: int = 30) -> None:
+    def __init__(
+        self, client: NoticesClient, outbound: Outbound, domain: Domain, at_once: int = SENDING_AT_ONCE
+    ) -> None:
         self.client = client
         self.outbound = outbound
         self.domain = domain
-        self._slots = asyncio.Semaphore(parallel)
+        self._slots = asyncio.Semaphore(at_once)
+        self.cancelled: set[int] = set()  # broadcasts the operator cancelled (see NoticeScheduler)
+        self._broadcasts: Counter[int] = Counter()  # broadcasts with a notice being delivered now
+
+    @property
+    def broadcasts_in_flight(self) -> set[int]:
+        return set(self._broadcasts)
 
     def answers(self, notice: Claimed) -> list[Answer]:
         """The notice as chat answers: its text and next-step buttons, then how to stop reminders
@@ -40,15 +54,23 @@ class Delivery:
     def sms_text(self, notice: Claimed) -> str:
         return "\n".join(str(answer.get("text") or "") for answer in self.answers(notice)).strip()
 
-    async def deliver_all(self, notices: list[Claimed]) -> None:
-        await asyncio.gather(*(self.deliver(notice) for notice in notices))
-
     async def deliver(self, notice: Claimed) -> None:
-        async with self._slots:
-            try:
+        broadcast = notice.broadcast_id
+        if broadcast is not None:
+            self._broadcasts[broadcast] += 1
+        try:
+            async with self._slots:
                 await self._deliver(notice)
-            except StaleClaim:
-                log.warning("notice_claim_lost", notice=notice.id)
+        except StaleClaim:
+            log.warning("notice_claim_lost", notice=notice.id)
+        finally:
+            if broadcast is not None:
+                self._broadcasts[broadcast] -= 1
+                if not self._broadcasts[broadcast]:
+                    del self._broadcasts[broadcast]
+
+    def _stopped(self, notice: Claimed) -> bool:
+        return notice.broadcast_id is not None and notice.broadcast_id in self.cancelled
 
     async def _deliver(self, notice: Claimed) -> None:
         answers = self.answers(notice)
@@ -56,19 +78,24 @@ class Delivery:
             log.error("notice_without_text", notice=notice.id, kind=notice.kind)
             await self.client.result(notice, "failed", detail="no_response")
             return
-        sent = blocked = 0
+        sent: list[str] = []
+        reached = blocked = 0
         for chat in notice.chats:
+            if self._stopped(notice):
+                break
             try:
-                await self.outbound.send(chat, answers)
-                sent += 1
+                sent.extend(f"{chat}/{message}" for message in await self.outbound.send(chat, answers))
+                reached += 1
             except ChatBlocked:
                 blocked += 1
             except UnknownChannel:
                 continue  # a channel this server does not run; SMS covers it if nothing else does
             except Exception:
                 log.exception("notice_send_failed", notice=notice.id)
-        if sent:
-            await self.client.result(notice, "sent")
+        if reached:
+            await self.client.result(notice, "sent", message_ids=sent)
+        elif self._stopped(notice):
+            await self.client.result(notice, "cancelled")
         elif notice.has_phone:
             await self.client.sms(notice, self.sms_text(notice))
         elif blocked:

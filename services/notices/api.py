@@ -52,6 +52,7 @@ class ClaimedOut(BaseModel):
     claim_token: str
     chats: list[str]
     has_phone: bool
+    broadcast_id: int | None
 
 
 @router.post("/claim", response_model=list[ClaimedOut])
@@ -65,9 +66,30 @@ async def claim(body: ClaimRequest, backend: ServiceBackend) -> list[ClaimedOut]
     return [ClaimedOut(**vars(notice)) for notice in taken]
 
 
+class CancelledRequest(BaseModel):
+    broadcast_ids: list[int] = Field(max_length=1000)
+
+
+class CancelledOut(BaseModel):
+    cancelled: list[int]
+
+
+@router.post("/cancelled", response_model=CancelledOut)
+async def cancelled(body: CancelledRequest, backend: ServiceBackend) -> CancelledOut:
+    """Which of these broadcasts an operator cancelled: the scheduler asks while sending one, and
+    drops their notices not yet sent."""
+    async with backend.sessions() as session:
+        found = await session.scalars(
+            select(NoticeBroadcast.id).where(
+                NoticeBroadcast.id.in_(body.broadcast_ids), NoticeBroadcast.cancelled_at.is_not(None)
+            )
+        )
+        return CancelledOut(cancelled=sorted(found))
+
+
 class ResultRequest(BaseModel):
     claim_token: str = Field(max_length=32)
-    state: Literal["sent", "failed", "blocked"]
+    state: Literal["sent", "failed", "blocked", "cancelled"]
     message_ids: list[str] = Field(default_factory=list, max_length=50)
     detail: str | None = Field(default=None, max_length=200)
 

@@ -74,6 +74,7 @@ class Claimed:
     claim_token: str
     chats: list[str] = field(default_factory=list)
     has_phone: bool = False
+    broadcast_id: int | None = None
 
 
 async def claim(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
@@ -167,6 +168,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, lease: time
             claim_token=token,
             chats=chats.get(notice.person_id, []),
             has_phone=notice.person_id in phones,
+            broadcast_id=notice.broadcast_id,
         )
         for notice, text in notices
     ]
