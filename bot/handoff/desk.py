@@ -23,6 +23,7 @@ from bot.channels.outbound import Outbound, UnknownChannel
 from bot.channels.telegram.sender import ChatBlocked
 from bot.handoff import texts
 from bot.handoff.accounts import Staff, audit_row
+from bot.handoff.errors import recent_errors
 from bot.handoff.masking import mask_text
 from bot.handoff.status import ASSIGNED, CHATWOOT, WAITING, WITH_STAFF, ConversationStatus
 from storage.models import (
@@ -144,7 +145,7 @@ class Desk:
 
     async def detail(self, staff: Staff, handoff_id: int) -> dict[str, Any]:
         """The conversation as staff see it: the lines before the hand-off and during it, masked,
-        and a short masked profile of the trainee."""
+        and a short masked profile of the trainee ending with his last errors."""
         row = await self._handoff(staff, handoff_id)
         async with self.engine.connect() as conn:
             before = await conn.execute(
@@ -178,7 +179,8 @@ class Desk:
                         "at": message.created_at.isoformat(),
                     }
                 )
-        profile = [mask_text(line) for line in await self.profile(row.sender_id)]
+            errors = await recent_errors(conn, row.sender_id, until=row.context_until)
+        profile = [mask_text(line) for line in await self.profile(row.sender_id)] + errors
         return {
             "id": row.id,
             "status": row.status,
