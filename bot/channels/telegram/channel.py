@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import secrets
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -24,20 +24,17 @@ from aiogram.methods import AnswerCallbackQuery, DeleteWebhook, GetUpdates, SetM
 from aiogram.types import BotCommand, Document, Message, PhotoSize, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Answer, UserMessage, conversation_id
-from bot.channels.telegram.inbox import ANSWERED, Inbox
+from bot.channels.base import Answer, conversation_id
+from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.telegram.output import NAME, ButtonKeys, TelegramOutput
 from bot.channels.telegram.sender import ChatBlocked, Sender
 from bot.runtime.logid import chat_tag
-from rules.help import APOLOGY
+from storage.models import TelegramUpdate
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[UserMessage], Awaitable[list[Answer]]]
-
 FILE_LIMIT = 20 * 1024 * 1024  # the most a bot may download from Telegram
 POLL_SECONDS = 25
-KEEP_DONE = timedelta(days=1)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 COMMANDS = {
     "start": ("/greet", "开始"),
@@ -48,6 +45,7 @@ COMMANDS = {
 TOO_BIG = "照片太大了（超过20MB），请压缩后再发，或直接拍一张发过来。"
 NOT_IMAGE = "这个文件不是照片。请发一张JPG或PNG格式的照片。"
 NOT_UNDERSTOOD = "我只看得懂文字、按钮和照片。请打字或点按钮告诉我要办什么，发送 /menu 看看我能做什么。"
+INBOX = Table(TelegramUpdate, key="update_id", chat="chat_id", body="data")
 OLD_BUTTON = "这个按钮已经过期了，请发送 /menu 重新选择。"
 
 
@@ -58,67 +56,41 @@ def make_bot(token: str, api_base: str | None, timeout: float = 30) -> Bot:
     return Bot(token, session=session)
 
 
-class TelegramChannel:
+class TelegramChannel(InboxWorker[int]):
+    kind = "telegram_update"
+
     def __init__(
         self,
         bot: Bot,
         handle: Handler,
-        inbox: Inbox,
+        inbox: Inbox[int],
         sender: Sender,
         output: TelegramOutput,
     ) -> None:
+        super().__init__(NAME, inbox, handle)
         self.bot = bot
-        self.handle = handle
-        self.inbox = inbox
         self.sender = sender
         self.output = output
-        self._work: set[asyncio.Task[None]] = set()
-        self._loops: list[asyncio.Task[None]] = []
 
     # -- in -----------------------------------------------------------------------------------------
 
     async def accept(self, data: dict[str, Any]) -> bool:
         """Write the update to the inbox and start on it; False for an update already taken in."""
-        update_id = int(data["update_id"])
-        if not await self.inbox.add(update_id, _chat_of(data), data):
-            log.info("telegram_update_redelivered", update_id=update_id)
+        return await self.take(int(data["update_id"]), _chat_of(data), json.dumps(data, ensure_ascii=False))
+
+    async def answers_to(self, body: str) -> list[Answer]:
+        return await self._answers(json.loads(body))
+
+    async def deliver_to(self, chat: str, answer: Answer) -> bool:
+        try:
+            await self.output.deliver(chat, answer)
+        except ChatBlocked:
             return False
-        self._start(update_id)
+        except TelegramAPIError as error:  # one answer Telegram refuses does not stop the rest
+            log.error(
+                "telegram_send_failed", chat=chat_tag(conversation_id(NAME, chat)), error=type(error).__name__
+            )
         return True
-
-    def _start(self, update_id: int) -> None:
-        task = asyncio.create_task(self.process(update_id))
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
-
-    async def resume(self) -> int:
-        """Take up every update a dead worker left unfinished; how many were taken."""
-        taken = 0
-        for update_id in await self.inbox.lapsed():
-            if await self.inbox.claim(update_id):
-                self._start(update_id)
-                taken += 1
-        if taken:
-            log.info("telegram_updates_resumed", count=taken)
-        return taken
-
-    async def process(self, update_id: int) -> None:
-        """One claimed update: its turn (unless it already ran), then the answers not yet sent."""
-        entry = await self.inbox.get(update_id)
-        answers = entry.answers
-        if entry.state != ANSWERED:
-            answers = await self._answers(entry.data)
-            await self.inbox.answered(update_id, answers)
-        if entry.chat_id is not None:
-            for number in range(entry.sent, len(answers)):
-                try:
-                    await self.output.deliver(entry.chat_id, answers[number])
-                except ChatBlocked:
-                    break
-                except TelegramAPIError as error:  # one answer Telegram refuses does not stop the rest
-                    log.error("telegram_send_failed", update_id=update_id, error=type(error).__name__)
-                await self.inbox.progress(update_id, number + 1)
-        await self.inbox.done(update_id)
 
     async def _answers(self, data: dict[str, Any]) -> list[Answer]:
         update = Update.model_validate(data, context={"bot": self.bot})
@@ -135,14 +107,14 @@ class TelegramChannel:
             payload = await self.output.keys.payload(query.data or "")
             if payload is None:
                 return [{"text": OLD_BUTTON}]
-            return await self._turn(str(query.message.chat.id), payload, {})
+            return await self.turn(str(query.message.chat.id), payload, {})
         if update.message is None:
             return []
         message = update.message
         chat_id = str(message.chat.id)
         await self.sender.unblock(chat_id)
         if message.text is not None:
-            return await self._turn(chat_id, _command(message.text), {})
+            return await self.turn(chat_id, _command(message.text), {})
         picture = _picture(message)
         if picture is None:
             return [{"text": NOT_IMAGE if message.document is not None else NOT_UNDERSTOOD}]
@@ -157,7 +129,7 @@ class TelegramChannel:
         if content is None:
             return [{"text": TOO_BIG}]
         attachment = {"filename": filename, "content_base64": base64.b64encode(content).decode()}
-        return await self._turn(chat_id, message.caption or "", {"attachment": attachment})
+        return await self.turn(chat_id, message.caption or "", {"attachment": attachment})
 
     async def _download(self, file_id: str) -> bytes | None:
         file = await self.bot.get_file(file_id)
@@ -166,32 +138,14 @@ class TelegramChannel:
         got = await self.bot.download_file(file.file_path)
         return got.read() if got is not None else None
 
-    async def _turn(self, chat_id: str, text: str, metadata: dict[str, Any]) -> list[Answer]:
-        sender_id = conversation_id(NAME, chat_id)
-        try:
-            return await self.handle(UserMessage(text, sender_id, NAME, metadata))
-        except Exception as exc:  # the chat gets an apology whatever broke inside
-            error_id = secrets.token_hex(4)
-            log.error("turn_failed", error_id=error_id, chat=chat_tag(sender_id), error=type(exc).__name__)
-            return [{"text": f"{APOLOGY}（错误编号 {error_id}）"}]
-
     # -- running ------------------------------------------------------------------------------------
 
     async def start(self, *, polling: bool, sweep_seconds: float) -> None:
         """Take up what a previous run left, keep doing so every `sweep_seconds`; poll if told to."""
         await self.resume()
-        self._loops.append(asyncio.create_task(self._sweep(sweep_seconds)))
+        self.start_sweeping(sweep_seconds)
         if polling:
             self._loops.append(asyncio.create_task(self.poll()))
-
-    async def _sweep(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.resume()
-                await self.inbox.prune(KEEP_DONE)
-            except Exception as exc:  # a database hiccup must not end the sweeping
-                log.error("telegram_sweep_failed", error=type(exc).__name__)
 
     async def poll(self) -> None:
         """Long polling: each update is in the inbox before the next getUpdates confirms it."""
@@ -216,20 +170,8 @@ class TelegramChannel:
                 offset = update.update_id + 1
 
     async def stop(self, grace: float = 10) -> None:
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._loops.clear()
-        if self._work:
-            await asyncio.wait(set(self._work), timeout=grace)
+        await self.stop_work(grace)
         await self.bot.session.close()
-
-    async def idle(self) -> None:
-        """Until every update taken in so far is handled (for tests, benchmarks and shutdown)."""
-        while self._work:
-            await asyncio.wait(set(self._work))
 
 
 async def setup(bot: Bot, webhook_url: str | None, secret: str | None) -> None:
@@ -294,4 +236,5 @@ def build_channel(
     bot = make_bot(token, api_base)
     sender = Sender(bot, sessions, clock, per_second=per_second, per_chat_per_second=per_chat_per_second)
     output = TelegramOutput(sender, ButtonKeys(sessions, clock), http, own_url)
-    return TelegramChannel(bot, handle, Inbox(sessions, clock, lease_seconds), sender, output)
+    inbox: Inbox[int] = Inbox(INBOX, sessions, clock, lease_seconds)
+    return TelegramChannel(bot, handle, inbox, sender, output)

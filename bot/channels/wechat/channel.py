@@ -7,13 +7,9 @@ in the inbox, and the turn's answers follow as customer-service messages, howeve
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
-import secrets
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 import structlog
@@ -21,19 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy import events, messages
 from wechatpy.messages import BaseMessage
 
-from bot.channels.base import Answer, UserMessage, conversation_id
+from bot.channels.base import Answer
+from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.wechat import xml
 from bot.channels.wechat.api import Tokens, WechatApi, WechatError
-from bot.channels.wechat.inbox import ANSWERED, Inbox
 from bot.channels.wechat.output import NAME, ButtonKeys, Followers, Unfollowed, WechatOutput
-from bot.runtime.logid import chat_tag
-from rules.help import APOLOGY
+from storage.models import WechatMessage
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[UserMessage], Awaitable[list[Answer]]]
-
-KEEP_DONE = timedelta(days=1)
+INBOX = Table(WechatMessage, key="key", chat="openid", body="xml")
 # The custom menu `jianpei wechat setup` creates: 办理 / 我的 / 帮助, each a click with a key.
 MENU = {
     "JIANPEI_MENU": ("办理", "/menu"),
@@ -44,17 +37,16 @@ NOT_UNDERSTOOD = "我只看得懂文字、菜单和照片。请打字或点下�
 NO_PHOTO = "这张照片没有收到，请再发一次。"
 
 
-class WechatChannel:
+class WechatChannel(InboxWorker[str]):
+    kind = "wechat_message"
+
     def __init__(
-        self, api: WechatApi, handle: Handler, inbox: Inbox, output: WechatOutput, followers: Followers
+        self, api: WechatApi, handle: Handler, inbox: Inbox[str], output: WechatOutput, followers: Followers
     ) -> None:
+        super().__init__(NAME, inbox, handle)
         self.api = api
-        self.handle = handle
-        self.inbox = inbox
         self.output = output
         self.followers = followers
-        self._work: set[asyncio.Task[None]] = set()
-        self._loops: list[asyncio.Task[None]] = []
 
     # -- in -----------------------------------------------------------------------------------------
 
@@ -62,44 +54,19 @@ class WechatChannel:
         """Write the message to the inbox and start on it; False for a retry of one taken in.
         Raises xml.BadXml for something that is not a WeChat message."""
         message, key = xml.parse(plain_xml)
-        if not await self.inbox.add(key, str(message.source), plain_xml):
-            log.info("wechat_message_redelivered")
+        return await self.take(key, str(message.source), plain_xml)
+
+    async def answers_to(self, body: str) -> list[Answer]:
+        return await self._answers(xml.parse(body)[0])
+
+    async def deliver_to(self, chat: str, answer: Answer) -> bool:
+        try:
+            await self.output.deliver(chat, answer)
+        except Unfollowed:
             return False
-        self._start(key)
+        except (WechatError, httpx.HTTPError) as error:  # one refused answer does not stop the rest
+            log.error("wechat_send_failed", error=str(error)[:80])
         return True
-
-    def _start(self, key: str) -> None:
-        task = asyncio.create_task(self.process(key))
-        self._work.add(task)
-        task.add_done_callback(self._work.discard)
-
-    async def resume(self) -> int:
-        """Take up every message a dead worker left unfinished; how many were taken."""
-        taken = 0
-        for key in await self.inbox.lapsed():
-            if await self.inbox.claim(key):
-                self._start(key)
-                taken += 1
-        if taken:
-            log.info("wechat_messages_resumed", count=taken)
-        return taken
-
-    async def process(self, key: str) -> None:
-        """One claimed message: its turn (unless it already ran), then the answers not yet sent."""
-        entry = await self.inbox.get(key)
-        answers = entry.answers
-        if entry.state != ANSWERED:
-            answers = await self._answers(xml.parse(entry.xml)[0])
-            await self.inbox.answered(key, answers)
-        for number in range(entry.sent, len(answers)):
-            try:
-                await self.output.deliver(entry.openid, answers[number])
-            except Unfollowed:
-                break
-            except (WechatError, httpx.HTTPError) as error:  # one refused answer does not stop the rest
-                log.error("wechat_send_failed", error=str(error)[:80])
-            await self.inbox.progress(key, number + 1)
-        await self.inbox.done(key)
 
     async def _answers(self, message: BaseMessage) -> list[Answer]:
         openid = str(message.source)
@@ -108,18 +75,18 @@ class WechatChannel:
             return []
         await self.followers.back(openid)  # a follower who writes (or follows again) is here
         if isinstance(message, events.SubscribeEvent | events.SubscribeScanEvent):
-            return await self._turn(openid, "/greet", {})
+            return await self.turn(openid, "/greet", {})
         if isinstance(message, events.ClickEvent):
             _title, payload = MENU.get(str(message.key), ("", "/menu"))
-            return await self._turn(openid, payload, {})
+            return await self.turn(openid, payload, {})
         if isinstance(message, events.BaseEvent):
             return []  # a link in the menu opened, a location reported: nothing to answer
         if isinstance(message, messages.TextMessage):
             chosen = message._data.get("bizmsgmenuid")  # a menu item tapped: its payload
             pressed = await self.output.keys.payload(str(chosen)) if chosen else None
-            return await self._turn(openid, pressed or str(message.content or ""), {})
+            return await self.turn(openid, pressed or str(message.content or ""), {})
         if isinstance(message, messages.VoiceMessage) and message.recognition:
-            return await self._turn(openid, str(message.recognition), {})  # WeChat's speech to text
+            return await self.turn(openid, str(message.recognition), {})  # WeChat's speech to text
         if isinstance(message, messages.ImageMessage):
             try:
                 content = await self.api.download(str(message.media_id))
@@ -127,49 +94,19 @@ class WechatChannel:
                 log.warning("wechat_download_failed", error=str(error)[:80])
                 return [{"text": NO_PHOTO}]
             attachment = {"filename": "photo.jpg", "content_base64": base64.b64encode(content).decode()}
-            return await self._turn(openid, "", {"attachment": attachment})
+            return await self.turn(openid, "", {"attachment": attachment})
         return [{"text": NOT_UNDERSTOOD}]
-
-    async def _turn(self, openid: str, text: str, metadata: dict[str, Any]) -> list[Answer]:
-        sender_id = conversation_id(NAME, openid)
-        try:
-            return await self.handle(UserMessage(text, sender_id, NAME, metadata))
-        except Exception as exc:  # the follower gets an apology whatever broke inside
-            error_id = secrets.token_hex(4)
-            log.error("turn_failed", error_id=error_id, chat=chat_tag(sender_id), error=type(exc).__name__)
-            return [{"text": f"{APOLOGY}（错误编号 {error_id}）"}]
 
     # -- running ------------------------------------------------------------------------------------
 
     async def start(self, sweep_seconds: float) -> None:
         """Take up what a previous run left, and keep doing so every `sweep_seconds`."""
         await self.resume()
-        self._loops.append(asyncio.create_task(self._sweep(sweep_seconds)))
-
-    async def _sweep(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.resume()
-                await self.inbox.prune(KEEP_DONE)
-            except Exception as exc:  # a database hiccup must not end the sweeping
-                log.error("wechat_sweep_failed", error=type(exc).__name__)
+        self.start_sweeping(sweep_seconds)
 
     async def stop(self, grace: float = 10) -> None:
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._loops.clear()
-        if self._work:
-            await asyncio.wait(set(self._work), timeout=grace)
+        await self.stop_work(grace)
         await self.api.http.aclose()
-
-    async def idle(self) -> None:
-        """Until every message taken in so far is handled (for tests, benchmarks and shutdown)."""
-        while self._work:
-            await asyncio.wait(set(self._work))
 
 
 async def setup(api: WechatApi) -> None:
@@ -194,7 +131,8 @@ def build_channel(
     api = build_api(app_id=app_id, secret=secret, api_base=api_base, sessions=sessions, clock=clock)
     followers = Followers(sessions, clock)
     output = WechatOutput(api, ButtonKeys(sessions, clock), followers, http, template_id)
-    return WechatChannel(api, handle, Inbox(sessions, clock, lease_seconds), output, followers)
+    inbox: Inbox[str] = Inbox(INBOX, sessions, clock, lease_seconds)
+    return WechatChannel(api, handle, inbox, output, followers)
 
 
 def build_api(
