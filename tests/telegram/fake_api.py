@@ -3,8 +3,9 @@ it through JIANPEI_TELEGRAM_API_BASE exactly as to api.telegram.org.
 
 It records every call (method, chat, fields, uploaded files), keeps updates for getUpdates (honouring
 offset and timeout) or delivers them to a webhook with the secret header (redelivering on non-2xx),
-serves files for getFile, can enforce Telegram's pace (30 messages/s overall, one per second per chat)
-and can be told to answer the next call of a method with 429 + retry_after, 403, 500 or no answer."""
+serves files for getFile, opens forum topics (a deleted one refuses messages), can enforce Telegram's
+pace (30 messages/s overall, one per second per chat) and can be told to answer the next call of a
+method with 429 + retry_after, 403, 500 or no answer."""
 
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class FakeTelegram:
         self.enforce_pace = False
         self.refused_for_pace = 0
         self._faults: dict[str, deque[Fault]] = {}
+        self.topics: dict[tuple[str, int], str] = {}  # forum topics: (chat, thread) -> name
+        self.deleted_topics: set[tuple[str, int]] = set()
         self._hung = asyncio.Event()  # set at stop: hung calls end then
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -104,6 +107,10 @@ class FakeTelegram:
     def fail(self, method: str, status: int, *, times: int = 1, retry_after: int = 1) -> None:
         """The next `times` calls of `method` answer `status` (0: they never answer)."""
         self._faults.setdefault(method, deque()).extend(Fault(status, retry_after) for _ in range(times))
+
+    def delete_topic(self, chat_id: str | int, thread_id: int) -> None:
+        """A member deleted the forum topic: sending into it answers 400 message thread not found."""
+        self.deleted_topics.add((str(chat_id), thread_id))
 
     def sent(self, chat_id: str | int | None = None, *, ok_only: bool = True) -> list[Call]:
         return [
@@ -199,6 +206,10 @@ class FakeTelegram:
             call.status = 429
             self.refused_for_pace += 1
             return _error(429, "Too Many Requests: retry after 1", 1)
+        thread = call.fields.get("message_thread_id")
+        if thread is not None and (call.chat_id, int(thread)) in self.deleted_topics:
+            call.status = 400
+            return _error(400, "Bad Request: message thread not found")
         handler = getattr(self, f"_api_{call.method}", None)
         if handler is None:
             call.status = 404
@@ -275,6 +286,14 @@ class FakeTelegram:
         name, content = call.files.get("document", ("document", b""))
         document = {"file_id": "sent-doc", "file_unique_id": "sd", "file_name": name}
         return self._message(call, document={**document, "file_size": len(content)})
+
+    def _api_createForumTopic(self, call: Call) -> dict[str, Any]:
+        thread_id = next(self._ids)
+        self.topics[(str(call.chat_id), thread_id)] = call.fields["name"]
+        return {"message_thread_id": thread_id, "name": call.fields["name"], "icon_color": 7322096}
+
+    def _api_closeForumTopic(self, _call: Call) -> bool:
+        return True
 
     def _api_getFile(self, call: Call) -> dict[str, Any]:
         file_id = call.fields["file_id"]
