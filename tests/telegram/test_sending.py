@@ -8,16 +8,20 @@ import asyncio
 import itertools
 
 import pytest
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import SendMessage
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from bot.app import create_assistant_app
-from bot.channels.telegram.sender import ChatBlocked
+from bot.channels.telegram.channel import make_bot
+from bot.channels.telegram.sender import ChatBlocked, Sender
 from nlu import Interpreter
 from services.context import Backend
 from storage.models import TelegramChat
+from tests.conftest import FakeClock
 from tests.telegram.conftest import TelegramUser, telegram_settings
-from tests.telegram.fake_api import PACE_SLACK, FakeTelegram
+from tests.telegram.fake_api import PACE_SLACK, TOKEN, FakeTelegram
 
 
 @pytest.fixture
@@ -72,3 +76,22 @@ async def test_a_chat_that_blocked_the_bot_gets_nothing_more_until_it_writes_aga
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=paced_app), base_url="http://jianpei.test")
     user = TelegramUser(http, fake, paced_app.state.telegram, 7002)
     assert "建培助手" in await user.say("/start")
+
+
+async def test_a_send_whose_answer_never_comes_is_not_sent_twice(
+    fake: FakeTelegram, backend: Backend, clock: FakeClock
+) -> None:
+    """Telegram took the notice but its answer was lost: a second copy would be a duplicate notice."""
+    sender = Sender(make_bot(TOKEN, fake.base), backend.sessions, clock, timeout=0.5)
+    try:
+        fake.fail("sendMessage", 0)
+        with pytest.raises(TelegramNetworkError):
+            await sender.call("7003", SendMessage(chat_id="7003", text="您的电子证书已办好"))
+        assert len(fake.sent(7003, ok_only=False)) == 1
+
+        fake.fail("sendMessage", 500)  # Telegram says it failed: the message is surely not there
+        await sender.call("7003", SendMessage(chat_id="7003", text="课程已学完"))
+        assert [c.status for c in fake.sent(7003, ok_only=False)[1:]] == [500, 200]
+        assert fake.texts(7003) == ["课程已学完"]
+    finally:
+        await sender.bot.session.close()

@@ -5,8 +5,12 @@ has neither a limiter nor retries, so they live here:
 - 429 Too Many Requests: every send waits `retry_after`, then the refused message goes again;
 - 403 (the user blocked the bot, or it was removed): the chat is marked and gets nothing more until
   its user writes again;
-- a timeout or a 5xx is retried once. The Bot API has no idempotency key, so a send whose answer was
-  lost may arrive twice; retrying once is the trade the channel makes for not losing replies."""
+- a 5xx (Telegram answered that it failed) or a connection that could not be made (the request never
+  left) is retried once;
+- a timeout, or a connection lost after the request went out, is not retried: the Bot API has no
+  idempotency key, so the message may well have arrived, and a second copy of a notice ("您的电子证书
+  已办好" twice) confuses more than a lost one, which the trainee can ask for again. Such a send is
+  counted as delivered (at most once) and logged."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import TelegramMethod
+from aiohttp import ClientConnectorError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,10 +54,12 @@ class Sender:
         *,
         per_second: float = 30.0,
         per_chat_per_second: float = 1.0,
+        timeout: float | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.clock = clock
+        self.timeout = timeout  # seconds a send may take; None: the bot session's own timeout
         self._interval = 1.0 / per_second
         self._chat_interval = 1.0 / per_chat_per_second
         self._next_any = 0.0  # loop time of the next free slot over all chats
@@ -88,7 +95,7 @@ class Sender:
             await _sleep_until(loop, self._next_in_chat.get(chat_id, 0.0))
             await self._slot(loop)
             try:
-                return await self.bot(method)
+                return await self.bot(method, request_timeout=self.timeout)
             except TelegramRetryAfter as error:
                 waits += 1
                 log.warning("telegram_retry_after", seconds=error.retry_after, waits=waits)
@@ -99,7 +106,8 @@ class Sender:
                 await self.mark_blocked(chat_id)
                 raise ChatBlocked(chat_id) from None
             except (TelegramNetworkError, TelegramServerError) as error:
-                if retried:
+                if retried or not _surely_not_sent(error):
+                    log.warning("telegram_send_uncertain", error=str(error)[:80], retried=retried)
                     raise
                 retried = True
                 log.warning("telegram_send_retried", error=type(error).__name__)
@@ -150,6 +158,12 @@ class Sender:
         self._known.add(chat_id)
         async with self.sessions() as session, session.begin():
             await session.execute(delete(TelegramChat).where(TelegramChat.chat_id == chat_id))
+
+
+def _surely_not_sent(error: TelegramNetworkError | TelegramServerError) -> bool:
+    """Telegram answered with a failure, or the connection was never made: the message is not there.
+    A timeout or a connection lost midway says nothing of whether it arrived."""
+    return isinstance(error, TelegramServerError) or isinstance(error.__cause__, ClientConnectorError)
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
