@@ -82,7 +82,7 @@ async def test_a_send_whose_answer_never_comes_is_not_sent_twice(
     fake: FakeTelegram, backend: Backend, clock: FakeClock
 ) -> None:
     """Telegram took the notice but its answer was lost: a second copy would be a duplicate notice."""
-    sender = Sender(make_bot(TOKEN, fake.base), backend.sessions, clock, timeout=0.5)
+    sender = Sender(make_bot(TOKEN, fake.base), backend.sessions, clock, timeout=1)
     try:
         fake.fail("sendMessage", 0)
         with pytest.raises(TelegramNetworkError):

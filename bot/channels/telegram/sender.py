@@ -54,7 +54,7 @@ class Sender:
         *,
         per_second: float = 30.0,
         per_chat_per_second: float = 1.0,
-        timeout: float | None = None,
+        timeout: int | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
