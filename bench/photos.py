@@ -2,7 +2,7 @@
 wall, one on a busy wall the fixer replaces); peak memory.
 
 Each measurement runs in a fresh process, so its peak resident memory is its own (the models are
-loaded before the clock starts, as in a running server). One thread: the detector is shared and
+loaded before the clock starts, as in a running server). One thread: each network is shared and
 serialised per process.
 """
 
@@ -19,8 +19,7 @@ from pathlib import Path
 from skimage import data as samples
 
 from services.photos import check_photo, fix_photo
-from services.photos.faces import detector
-from services.photos.networks import FACE_MESH, SEGMENTATION, network
+from services.photos.networks import FACE_DETECTION, FACE_MESH, SEGMENTATION, network
 from tests.photos.synth import (
     animated_gif,
     encode,
@@ -99,7 +98,7 @@ def _peak_mb() -> float:
 
 def _loaded_models() -> None:
     """Everything a running server has loaded before its first photo."""
-    detector()
+    network(FACE_DETECTION)
     network(FACE_MESH)
     network(SEGMENTATION)
 

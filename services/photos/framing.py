@@ -1,5 +1,5 @@
 """Standard head framing for a 1-inch (25x35 mm, 295x413 px) photo, measured on the face box that the
-face mesh gives (`mesh.Mesh.face`: MTCNN's box, but placed by the forehead, chin and cheek points).
+face mesh gives (`mesh.Mesh.face`: a brow-to-chin box placed by the forehead, chin and cheek points).
 
 The box runs from the brow to the chin; the crown sits about half a box height above it. In the
 standard frame the box is 42% of the photo's height with its top at 26%, which leaves the crown

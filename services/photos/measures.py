@@ -205,7 +205,7 @@ class Visibility:
 
 
 def visibility(grey: np.ndarray, face: Face) -> Visibility:
-    """Whether each eye and the mouth show real detail at the landmarks MTCNN predicts (it predicts
+    """Whether each eye and the mouth show real detail at the landmarks the mesh predicts (it predicts
     them even under a hand or a mask, so the pixels have to confirm them)."""
     unit = max(face.eye_distance, 4.0)
     centre = face_centre(grey, face)

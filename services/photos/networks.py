@@ -16,6 +16,7 @@ import numpy as np
 MODELS = Path(__file__).parent / "models"
 SEGMENTATION = "selfie_segmentation.tflite"
 FACE_MESH = "face_landmark.tflite"
+FACE_DETECTION = "face_detection_short_range.tflite"
 
 
 class Network:

@@ -8,11 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from services.photos.networks import FACE_MESH, MODELS, SEGMENTATION
+from services.photos.networks import FACE_DETECTION, FACE_MESH, MODELS, SEGMENTATION
 
 SHA256 = {
     SEGMENTATION: "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     FACE_MESH: "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814",
+    FACE_DETECTION: "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
 }
 
 
@@ -21,6 +22,7 @@ SHA256 = {
     [
         (SEGMENTATION, 256, [(1, 1, 256, 256)]),
         (FACE_MESH, 192, [(1, 1404, 1, 1), (1, 1, 1, 1)]),
+        (FACE_DETECTION, 128, [(1, 896, 1), (1, 896, 16)]),
     ],
 )
 def test_each_model_loads_with_opencv(name: str, size: int, shapes: list[tuple[int, ...]]) -> None:
