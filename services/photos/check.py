@@ -219,9 +219,17 @@ def _judge_face(
         )
     elif half:
         found.append(Problem("face_incomplete", "只露出了半边脸，请正对镜头、露出整张脸重拍"))
-    occluded = not (cut or half) and visible.feature_hidden and lit
-    if cut or half:
-        pass
+    glare = (
+        analysis.mesh is not None
+        and not (cut or half)
+        and lit
+        and analysis.mesh.glare_share(rgb) > mesh.MAX_GLARE_SHARE
+    )
+    occluded = not (cut or half or glare) and visible.feature_hidden and lit
+    if glare:  # a white patch over an eye hides it too, but the cure is different
+        found.append(
+            Problem("glasses_glare", "眼镜反光挡住了眼睛，请摘下眼镜重拍，或换个角度避开灯光和窗户的反光")
+        )
     elif occluded:  # in a washed-out or dark face the eyes show no detail either
         found.append(Problem("face_occluded", "眼睛或嘴巴被挡住了，请摘掉墨镜、口罩，头发和手不要挡脸"))
 
@@ -236,7 +244,7 @@ def _judge_face(
         fixable = verdict.feasible and roll <= framing.MAX_FIXABLE_TILT_DEGREES
         found.append(Problem("head_tilt", f"头歪了约 {roll:.0f} 度，请坐正、两眼保持水平", fixable=fixable))
 
-    if analysis.mesh is not None and not (cut or half or occluded):
+    if analysis.mesh is not None and not (cut or half or occluded or glare):
         _judge_expression(analysis.mesh, grey, face, found)
 
     if measures.sharpness(grey, face) < measures.MIN_SHARPNESS:

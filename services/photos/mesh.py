@@ -51,6 +51,12 @@ SHUT_EYE_OPENNESS = 0.28
 IRIS_DARK_SHARE = 0.2  # of the eye's middle darker than IRIS_DARKNESS of the face's mean grey
 IRIS_DARKNESS = 0.55
 OPEN_MOUTH = 0.3  # a smile showing the teeth reads about 0.2
+# Glare on glasses: white (every channel at least GLARE_WHITE) over more than MAX_GLARE_SHARE of a
+# lens-sized ellipse about either eye. The catch-lights in bare eyes cover about 0.005 of it; a
+# reflection over the eye 0.08 and more (drawn lenses, see tests/photos).
+GLARE_WHITE = 235
+MAX_GLARE_SHARE = 0.04
+LENS = (0.75, 0.5)  # the ellipse's half-axes in eye widths
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,24 @@ class Mesh:
             inside = grey[mask > 0]
             shares.append(float((inside < IRIS_DARKNESS * face_mean).mean()) if inside.size else 0.0)
         return min(shares)
+
+    def glare_share(self, rgb: np.ndarray) -> float:
+        """The larger share of white pixels in the lens area about either eye: a light reflected by
+        glasses hides the eye behind a white patch far larger than the eye's own catch-light."""
+        shares = []
+        for outer, inner, _upper, _lower in (EYE_LEFT, EYE_RIGHT):
+            a, b = self.points[outer, :2], self.points[inner, :2]
+            centre, width = (a + b) / 2, float(np.linalg.norm(a - b))
+            axes = (max(1, round(LENS[0] * width)), max(1, round(LENS[1] * width)))
+            left = max(0, round(float(centre[0])) - axes[0])
+            top = max(0, round(float(centre[1])) - axes[1])
+            window = rgb[top : top + 2 * axes[1] + 1, left : left + 2 * axes[0] + 1]
+            mask = np.zeros(window.shape[:2], np.uint8)
+            middle = (round(float(centre[0])) - left, round(float(centre[1])) - top)
+            cv2.ellipse(mask, middle, axes, 0, 0, 360, 1, -1)
+            inside = window[mask > 0]
+            shares.append(float((inside.min(axis=1) >= GLARE_WHITE).mean()) if inside.size else 0.0)
+        return max(shares)
 
     def face(self, confidence: float) -> Face:
         """The face as the rest of the check measures it: the brow-to-chin box and five points taken

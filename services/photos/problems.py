@@ -26,6 +26,7 @@ Code = Literal[
     "head_pitch",
     "eyes_closed",
     "mouth_open",
+    "glasses_glare",
     "background",
     "grayscale",
     "blurry",

@@ -291,3 +291,31 @@ def narrowed_eyes(rgb: np.ndarray) -> np.ndarray:
         weight = np.exp(-(((columns - x) / (0.7 * eye)) ** 4 + ((rows - y) / (0.45 * eye)) ** 4))
         source += weight * (rows - y)  # sample twice as far from the eye's middle line
     return cv2.remap(rgb, columns, source, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def glasses(rgb: np.ndarray, glare: float = 0.0, *, catch_lights: bool = False) -> np.ndarray:
+    """Dark-rimmed glasses drawn over the eyes. `glare` above 0 lays a soft white reflection on the
+    lens on the picture's left, `glare` lens heights tall; `catch_lights` puts the small white
+    reflection of a lamp in each eye, as every well-lit eye has."""
+    out = rgb.copy()
+    eye = EYE_WIDTH * _box(rgb)[2]
+    for point in (LEFT_EYE, RIGHT_EYE):
+        x, y = _at(rgb, point)
+        rim = max(2, round(0.08 * eye))
+        cv2.ellipse(
+            out, (round(x), round(y)), (round(0.85 * eye), round(0.6 * eye)), 0, 0, 360, (30, 30, 30), rim
+        )
+        if catch_lights:
+            cv2.circle(
+                out, (round(x + 0.05 * eye), round(y - 0.05 * eye)), max(1, round(0.06 * eye)), WHITE, -1
+            )
+    if glare > 0:
+        x, y = _at(rgb, LEFT_EYE)
+        reflection = np.zeros(out.shape[:2], np.float32)
+        centre = (round(x + 0.1 * eye), round(y - 0.05 * eye))
+        cv2.ellipse(
+            reflection, centre, (round(0.7 * glare * eye), round(0.45 * glare * eye)), -20, 0, 360, 1.0, -1
+        )
+        cover = cv2.GaussianBlur(reflection, (0, 0), 0.08 * eye)[..., None]
+        out = (cover * 255 + (1 - cover) * out).round().astype(np.uint8)
+    return cv2.GaussianBlur(out, (3, 3), 0)

@@ -25,6 +25,7 @@ from tests.photos.synth import (
     cat,
     encode,
     face_wall,
+    glasses,
     group,
     id_photo_jpeg,
     narrowed_eyes,
@@ -307,6 +308,27 @@ CASES = [
     Case("mouth_open", "mouth wide open", lambda: encode(open_mouth(larger(), 0.7)), True, False),
     Case("mouth_open", "lips a little apart", lambda: encode(open_mouth(larger(), 0.35)), False),
     Case("mouth_open", "a smile showing the teeth", lambda: encode(larger()), False),
+    Case("glasses_glare", "a reflection over one eye", lambda: encode(glasses(larger(), 0.6)), True, False),
+    Case(
+        "glasses_glare",
+        "a reflection hiding the whole eye (not taken for a hand or sunglasses)",
+        lambda: encode(glasses(larger(), 0.9)),
+        True,
+        False,
+    ),
+    Case("glasses_glare", "glasses, no reflection", lambda: encode(glasses(larger())), False),
+    Case(
+        "glasses_glare",
+        "glasses and the lamp's catch-light in each eye",
+        lambda: encode(glasses(larger(), catch_lights=True)),
+        False,
+    ),
+    Case(
+        "glasses_glare",
+        "a small reflection at the lens's edge",
+        lambda: encode(glasses(larger(), 0.3)),
+        False,
+    ),
     Case("blurry", "out of focus", lambda: encode(cv2.GaussianBlur(portrait(), (0, 0), 2.0)), True, False),
     Case("blurry", "slightly soft", lambda: encode(cv2.GaussianBlur(portrait(), (0, 0), 0.7)), False),
     Case("exposure", "backlit face", lambda: encode(portrait(person_gamma=7)), True, True),
@@ -347,3 +369,10 @@ def test_problems_come_in_the_order_of_the_codes() -> None:
     report = check_photo(encode(cv2.resize(cat(), (600, 400)), "BMP"))
     assert report.codes == sorted(report.codes, key=CODES.index)
     assert {"format", "file_size", "orientation", "no_face"} <= set(report.codes)
+
+
+def test_glare_hiding_an_eye_is_not_taken_for_sunglasses() -> None:
+    """Drawn glasses with a white reflection over the whole eye: the trainee is told about the
+    reflection (take the glasses off, turn from the light), not asked to take off sunglasses."""
+    codes = check_photo(encode(glasses(larger(), 0.9))).codes
+    assert "glasses_glare" in codes and "face_occluded" not in codes
