@@ -10,7 +10,11 @@ active loop its last `active_loop`. Two additions Rasa's format leaves to the ru
 Story `metadata.given` sets the world up: `demo` (the demo cohort), `catalog` (the demo courses,
 each a minute long), `bound` (this chat bound to 古林前 by an SMS code), `platform` (古林前
 registered on the 继续教育平台 too), `chagan_on_platform` (查干湖 has only a platform account) and
-`learned` (古林前 has a photo, enrolled 221175 for 2026 and watched every course)."""
+`learned` (古林前 has a photo, enrolled 221175 for 2026 and watched every course).
+
+The engine is the embedded runtime (`EmbeddedEngine`, always) or a Rasa server trained on the same
+files (`tests.rasa_parity.RasaEngine`, `python -m tests.rasa_parity`): both take the same REST
+messages, and both trackers hold the same Rasa events."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import yaml
@@ -36,6 +40,7 @@ STORIES_FILE = Path(__file__).resolve().parents[1] / "test_conversations.yml"
 PHOTO = re.compile(r"^\[照片 (?P<name>[\w.]+)\]$")
 DEMO_PHONE = "13900000001"
 DEMO_ID = "220102197805120319"
+ENGINES = ("embedded", "rasa")  # story metadata `engines: [embedded]`: a behaviour Rasa does not have
 
 
 @dataclass
@@ -53,6 +58,7 @@ class Story:
     name: str
     given: list[str]
     turns: list[Turn]
+    engines: list[str] = field(default_factory=lambda: list(ENGINES))
 
 
 def load_stories(path: Path = STORIES_FILE) -> list[Story]:
@@ -72,7 +78,9 @@ def load_stories(path: Path = STORIES_FILE) -> list[Story]:
                     turns[-1].slots.update(entry)
             elif "active_loop" in step:
                 turns[-1].active_loop = step["active_loop"]
-        stories.append(Story(spec["story"], list((spec.get("metadata") or {}).get("given", [])), turns))
+        metadata = spec.get("metadata") or {}
+        engines = list(metadata.get("engines", ENGINES))
+        stories.append(Story(spec["story"], list(metadata.get("given", [])), turns, engines))
     return stories
 
 
@@ -157,6 +165,44 @@ async def right_answers(backend: Backend) -> list[str]:
     return await correct_answers(backend, enrolment_id)
 
 
+class Engine(Protocol):
+    """Where the story's messages go and where the turn's events are read back."""
+
+    def conversation(self, sender: str) -> str:
+        """The sender id the actions see, under which a chat is bound."""
+        ...
+
+    async def send(self, body: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    async def turn_events(self, sender: str) -> list[dict[str, Any]]: ...
+
+
+def last_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events from the last user message on."""
+    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
+    return events[last_user:]
+
+
+@dataclass
+class EmbeddedEngine:
+    """The embedded runtime over its REST channel; events from its store."""
+
+    http: httpx.AsyncClient
+    backend: Backend
+
+    def conversation(self, sender: str) -> str:
+        return f"rest:{sender}"
+
+    async def send(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await self.http.post("/webhooks/rest/webhook", json=body)
+        assert response.status_code == 200, response.text
+        answers: list[dict[str, Any]] = response.json()
+        return answers
+
+    async def turn_events(self, sender: str) -> list[dict[str, Any]]:
+        return await turn_events(self.backend, self.conversation(sender))
+
+
 async def turn_events(backend: Backend, sender: str) -> list[dict[str, Any]]:
     """The stored events of the last turn: from the last user message on."""
     async with backend.sessions() as session:
@@ -167,19 +213,21 @@ async def turn_events(backend: Backend, sender: str) -> list[dict[str, Any]]:
                 .order_by(ConversationEvent.id)
             )
         ).all()
-    events = [json.loads(row) for row in rows]
-    last_user = max(i for i, e in enumerate(events) if e["event"] == "user")
-    return events[last_user:]
+    return last_turn([json.loads(row) for row in rows])
 
 
-async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clock: Any) -> None:
+async def run_story(
+    story: Story, http: httpx.AsyncClient, backend: Backend, clock: Any, engine: Engine | None = None
+) -> None:
+    """Plays the story; `http` reaches the backend (the world is set up through it)."""
+    engine = engine or EmbeddedEngine(http, backend)
     sender = f"story-{abs(hash(story.name))}"
     if "demo" in story.given or "bound" in story.given:
         await load_demo_data(backend)
     if "catalog" in story.given:
         await load_catalog(backend, write_catalog(backend.settings.data_dir / "catalog"))
     if "bound" in story.given:
-        await bind_demo_trainee(http, backend, f"rest:{sender}")
+        await bind_demo_trainee(http, backend, engine.conversation(sender))
         clock.advance(seconds=61)  # the next code may be asked for
     if "platform" in story.given:
         await register_demo_on_platform(http, backend)
@@ -207,10 +255,9 @@ async def run_story(story: Story, http: httpx.AsyncClient, backend: Backend, clo
             answer = (await right_answers(backend))[answered]
             answered += 1
             body["message"] = turn.user.replace("{right}", answer)
-        response = await http.post("/webhooks/rest/webhook", json=body)
-        assert response.status_code == 200, f"{where}: {response.text}"
-        texts = "\n".join(a.get("text", "") for a in response.json())
-        events = await turn_events(backend, f"rest:{sender}")
+        answers = await engine.send(body)
+        texts = "\n".join(a.get("text") or "" for a in answers)
+        events = await engine.turn_events(sender)
         if turn.intent:
             assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
         actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]

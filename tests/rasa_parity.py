@@ -1,0 +1,127 @@
+"""The conversation stories against a real Rasa server: `python -m tests.rasa_parity`.
+
+A separate job, never part of `make test`: it needs a Rasa 3.6 server trained on this repository's
+files and started with its HTTP API (`rasa run --enable-api`), given by `JIANPEI_RASA_URL`, whose
+endpoints.yml calls the action server at `http://127.0.0.1:$JIANPEI_ACTIONS_PORT/webhook` (5055).
+Each story gets a fresh backend (test database, fake clock) served over HTTP and `jianpei actions`
+on that port pointed at it; messages go to the Rasa server's REST channel, and the turn's events
+are read from its tracker (`GET /conversations/{sender}/tracker`). Stories whose metadata says
+`engines: [embedded]` show behaviours only the embedded runtime has (README lists them) and are
+not sent to Rasa. Without `JIANPEI_RASA_URL` the job fails: it is never skipped quietly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.app import create_assistant_app
+from bot.runtime.photo_message import PHOTO_PAYLOAD
+from bot.settings import AssistantSettings
+from nlu import Interpreter
+from services.context import Backend
+from tests.assistant.stories import last_turn
+from tests.assistant.test_end_to_end import uvicorn_serving
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE_VARIABLE = (
+    "JIANPEI_STORY_ENGINE"  # "rasa" selects this engine for tests/assistant/test_conversations.py
+)
+
+
+@dataclass
+class RasaEngine:
+    """A Rasa server's REST channel; the turn's events from its tracker API."""
+
+    rasa: httpx.AsyncClient
+    run_id: str
+
+    def conversation(self, sender: str) -> str:
+        return f"{sender}-{self.run_id}"  # Rasa keeps trackers between runs: a fresh sender each run
+
+    async def send(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        sent = {**body, "sender": self.conversation(body["sender"])}
+        if (sent.get("metadata") or {}).get("attachment"):
+            sent["message"] = PHOTO_PAYLOAD  # as bot/channels/remote.py relays a photo
+        response = await self.rasa.post("/webhooks/rest/webhook", json=sent)
+        assert response.status_code == 200, response.text
+        answers: list[dict[str, Any]] = response.json()
+        return answers
+
+    async def turn_events(self, sender: str) -> list[dict[str, Any]]:
+        response = await self.rasa.get(f"/conversations/{self.conversation(sender)}/tracker")
+        assert response.status_code == 200, f"Rasa's HTTP API (rasa run --enable-api): {response.text}"
+        return last_turn(response.json()["events"])
+
+
+def rasa_url() -> str:
+    url = os.environ.get("JIANPEI_RASA_URL")
+    if not url:
+        pytest.fail("JIANPEI_RASA_URL is not set: the Rasa stories need a running Rasa server")
+    return url
+
+
+@asynccontextmanager
+async def rasa_engine(
+    backend: Backend, interpreter: Interpreter
+) -> AsyncIterator[tuple[RasaEngine, httpx.AsyncClient]]:
+    """The engine, and a client of the backend the action server calls (the story's world)."""
+    url = rasa_url()
+    port = int(os.environ.get("JIANPEI_ACTIONS_PORT", "5055"))
+    app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
+    async with uvicorn_serving(app) as backend_url:
+        env = {
+            **os.environ,
+            "JIANPEI_BACKEND_URL": backend_url,
+            "JIANPEI_ENV": "test",
+            "JIANPEI_DATA_DIR": str(backend.settings.data_dir),
+            "JIANPEI_SECRET_KEY": backend.settings.secret_key,
+        }
+        command = (str(Path(sys.executable).parent / "jianpei"), "actions", "--port", str(port))
+        process = await asyncio.create_subprocess_exec(
+            *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        try:
+            async with httpx.AsyncClient(timeout=60) as probe:
+                for _attempt in range(600):
+                    try:
+                        if (await probe.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)  # readiness poll: the action server is starting
+                else:
+                    pytest.fail("jianpei actions did not start within a minute")
+            async with (
+                httpx.AsyncClient(base_url=url.rstrip("/"), timeout=120) as rasa,
+                httpx.AsyncClient(base_url=backend_url, timeout=60) as http,
+            ):
+                yield RasaEngine(rasa, secrets.token_hex(3)), http
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+def main() -> int:
+    """Runs tests/assistant/test_conversations.py with the Rasa engine (extra pytest arguments pass on)."""
+    if not os.environ.get("JIANPEI_RASA_URL"):
+        print(
+            "JIANPEI_RASA_URL is not set: start a Rasa server (see README) and point it there",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ[ENGINE_VARIABLE] = "rasa"
+    story_tests = str(ROOT / "tests" / "assistant" / "test_conversations.py")
+    return int(pytest.main(["-p", "no:randomly", "-k", "sqlite", story_tests, *sys.argv[1:]]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
