@@ -160,6 +160,7 @@ class InboxWorker(ABC, Generic[K]):
         self.inbox: Inbox[K] = inbox
         self.handle = handle
         self._work: set[asyncio.Task[None]] = set()
+        self._held: set[K] = set()  # keys this process is working on, whatever their claim says
         self._loops: list[asyncio.Task[None]] = []
 
     @abstractmethod
@@ -189,15 +190,19 @@ class InboxWorker(ABC, Generic[K]):
         return True
 
     def _start(self, key: K) -> None:
+        self._held.add(key)
         task = asyncio.create_task(self.process(key))
         self._work.add(task)
         task.add_done_callback(self._work.discard)
+        task.add_done_callback(lambda _task: self._held.discard(key))
 
     async def resume(self) -> int:
         """Take up every message a dead worker left unfinished; how many were taken."""
         taken = 0
         for key in await self.inbox.lapsed():
-            if await self.inbox.claim(key):
+            # a message whose claim lapsed while this process still works on it (a long turn, a slow
+            # send) is not taken a second time
+            if key not in self._held and await self.inbox.claim(key):
                 self._start(key)
                 taken += 1
         if taken:
