@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     )
     learning_institution: str = "吉林省建设行业继续教育平台"
 
+    # notices: China-time hours in which nothing is sent ("21:00-08:00"; empty: none)
+    notices_quiet_hours: str = Field(
+        default="21:00-08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$|^$"
+    )
+
     _key_origin: str = PrivateAttr(default="")
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from bot.cli.chat import chat
 from bot.cli.db import db_app
 from bot.cli.nlu import nlu_app
 from bot.cli.photo import photo_app
+from bot.cli.scheduler import scheduler
 from bot.cli.serve import serve
 from bot.cli.telegram import telegram_app
 from bot.cli.wechat import wechat_app
@@ -21,6 +22,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals hold secrets, tokens and personal data
 )
 app.command(help="启动服务（后台接口与网页聊天） / Start the server (backend API and web chat).")(serve)
+app.command(
+    help="只运行通知调度：学完通知、提醒、群发（网页进程设 JIANPEI_SCHEDULER=off 时用） / "
+    "Run only the notice scheduler: completion notices, reminders, broadcasts (for servers run with "
+    "JIANPEI_SCHEDULER=off)."
+)(scheduler)
 app.command(help="在终端里和助手聊天 / Chat with the assistant in a terminal.")(chat)
 app.command(
     "actions",

@@ -1,11 +1,16 @@
 """Which process runs the scheduler. APScheduler 3 cannot share a job store between processes (each
-would run every job), so exactly one ticks: on SQLite the one server, on PostgreSQL whichever process
-holds a session advisory lock. The lock lives as long as that process's connection; if it dies, the
-database releases it and another worker's next attempt takes over."""
+would run every job), so exactly one ticks: on PostgreSQL whichever process holds a session advisory
+lock, on SQLite whichever holds an exclusive lock on a file beside the database (a server and a
+`jianpei scheduler`, or several server processes, on one host). Either lock lives as long as its
+process's connection or open file; if the process dies, it is released and another process's next
+attempt takes over."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+from pathlib import Path
+from typing import IO
 
 import structlog
 from sqlalchemy import text
@@ -21,15 +26,17 @@ class Leadership:
         self.engine = engine
         self._connection: AsyncConnection | None = None
         self._sqlite = engine.dialect.name == "sqlite"
+        self._file: IO[bytes] | None = None
+        self._alone = False  # an in-memory SQLite database: no other process can see it
 
     @property
     def held(self) -> bool:
-        return self._sqlite or self._connection is not None
+        return self._alone or self._file is not None or self._connection is not None
 
     async def acquire(self) -> bool:
         """Try once, without waiting; True when this process leads (now or already)."""
         if self._sqlite:
-            return True
+            return self._acquire_file()
         if self._connection is not None:
             if await self._alive():
                 return True
@@ -57,7 +64,28 @@ class Leadership:
             return False
         return True
 
+    def _acquire_file(self) -> bool:
+        database = self.engine.url.database
+        if self._file is not None or self._alone:
+            return True
+        if not database or database == ":memory:":
+            self._alone = True
+            return True
+        opened = Path(f"{database}.scheduler-lock").open("ab")  # noqa: SIM115 (held while leading)
+        try:
+            fcntl.flock(opened, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            opened.close()
+            return False
+        self._file = opened
+        log.info("scheduler_elected")
+        return True
+
     async def release(self) -> None:
+        self._alone = False
+        opened, self._file = self._file, None
+        if opened is not None:
+            opened.close()  # closing the file gives its lock back
         connection, self._connection = self._connection, None
         if connection is None:
             return

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from services.context import Backend
 from services.errors import AppError
 from services.notices import facts as notices
+from services.notices.manners import quiet_hours
 from services.registry.hours import record_hours, withdraw_hours
 from storage.models import (
     AssessmentAttempt,
@@ -81,6 +82,7 @@ async def review_if_ready(session: AsyncSession, backend: Backend, enrolment_id:
         enrolment_id=enrolment.id,
         phone=phone,
         text=COMPLETION_SMS,
+        quiet=quiet_hours(backend.settings.notices_quiet_hours),
         params={
             "certificate_number": enrolment.certificate.certificate_number,
             "position": enrolment.certificate.position,

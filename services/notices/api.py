@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.chatlinks.keys import ServiceBackend, bound_person, chat_id
 from services.context import BackendDep
 from services.errors import AppError
-from services.notices import broadcasts, ledger
+from services.notices import broadcasts, ledger, manners
 from services.notices.reminders import run_rules
 from services.security import require_admin
 from storage.models import NoticeBroadcast, NoticeOptOut
@@ -58,10 +58,14 @@ class ClaimedOut(BaseModel):
 @router.post("/claim", response_model=list[ClaimedOut])
 async def claim(body: ClaimRequest, backend: ServiceBackend) -> list[ClaimedOut]:
     """Up to `limit` notices that may go now, each held by the caller for the lease; nothing
-    during quiet hours (21:00-08:00 China time)."""
+    during the quiet hours (21:00-08:00 China time unless configured)."""
     async with backend.transaction() as session:
         taken = await ledger.claim(
-            session, now=backend.now(), limit=body.limit, lease=timedelta(seconds=body.lease_seconds)
+            session,
+            now=backend.now(),
+            limit=body.limit,
+            lease=timedelta(seconds=body.lease_seconds),
+            quiet=manners.quiet_hours(backend.settings.notices_quiet_hours),
         )
     return [ClaimedOut(**vars(notice)) for notice in taken]
 

@@ -25,9 +25,10 @@ async def completion(
     text: str,
     params: dict[str, Any],
     now: datetime,
+    quiet: manners.Quiet = manners.QUIET_HOURS,
 ) -> None:
     """The completion notice of an hours review. A person with no chat bound gets the guide's SMS
-    at once (outside quiet hours), as the platform always did; chats get it from the scheduler."""
+    at once (outside the `quiet` hours), as the platform always did; chats get it from the scheduler."""
     key = f"completion:{enrolment_id}:{now.isoformat()}"
     if not await add_notice(
         session, person_id=person_id, kind=manners.COMPLETION, dedupe_key=key, now=now, params=params
@@ -37,7 +38,7 @@ async def completion(
         select(ChatBinding.sender_id).where(ChatBinding.person_id == person_id).limit(1)
     )
     phone = phone or await phone_of(session, person_id)
-    if bound is not None or phone is None or manners.is_quiet(now):
+    if bound is not None or phone is None or manners.is_quiet(now, quiet):
         return
     await sms.send(session, phone=phone, kind="learning_completed", text=text, now=now)
     notice = await session.scalar(select(Notice).where(Notice.dedupe_key == key))

@@ -77,10 +77,18 @@ class Claimed:
     broadcast_id: int | None = None
 
 
-async def claim(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-    """Take up to `limit` notices that may go now. Opted-out persons' reminders and broadcasts are
-    closed as opted_out; a reminder beyond the day's one waits for the next morning."""
-    if manners.is_quiet(now):
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    quiet: manners.Quiet = manners.QUIET_HOURS,
+) -> list[Claimed]:
+    """Take up to `limit` notices that may go now (none in the `quiet` hours). Opted-out persons'
+    reminders and broadcasts are closed as opted_out; a reminder beyond the day's one waits for the
+    next morning."""
+    if manners.is_quiet(now, quiet):
         return []
     await expire_claims(session, now)
     rows = (

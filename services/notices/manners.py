@@ -18,10 +18,28 @@ REMINDERS = ("cycle_end", "idle", "retry", "photo", "ecert")
 KINDS = (COMPLETION, BROADCAST, *REMINDERS)
 
 
-def is_quiet(now: datetime) -> bool:
-    """21:00-08:00 China time: nothing is sent, everything waits for the morning."""
+Quiet = tuple[time, time] | None  # from, until (China time); None: never quiet
+QUIET_HOURS: Quiet = (EVENING, MORNING)
+
+
+def quiet_hours(setting: str) -> Quiet:
+    """`JIANPEI_NOTICES_QUIET_HOURS` ("21:00-08:00", or empty for none) as times."""
+    if not setting:
+        return None
+    start, _, end = setting.partition("-")
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
+def is_quiet(now: datetime, hours: Quiet = QUIET_HOURS) -> bool:
+    """Within the quiet hours (21:00-08:00 China time unless configured): nothing is sent,
+    everything waits for the morning."""
+    if hours is None:
+        return False
+    start, end = hours
     local = now.astimezone(CHINA).time()
-    return local >= EVENING or local < MORNING
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
 
 
 def china_day_start(now: datetime) -> datetime:

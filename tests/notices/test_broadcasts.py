@@ -89,9 +89,9 @@ async def test_two_schedulers_on_one_database_deliver_each_notice_once(
             await one.stop()
             await two.stop()
         status = await http.get(f"/api/admin/broadcasts/{made.json()['id']}", headers=ADMIN)
-    assert sum(delivered) == 60
-    if backend.engine.dialect.name == "postgresql":
-        assert sorted(delivered) == [0, 60], "one process holds the leader lock"
+    assert sorted(delivered) == [0, 60], (
+        "one scheduler holds the leader lock (advisory lock, or a file on SQLite)"
+    )
     assert status.json()["counts"]["sent"] == 60 and status.json()["finished"] == 60
     async with backend.sessions() as session:
         per_phone = (
