@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import sealed
 from actions.client import BackendError
-from actions.common import client, say_error
+from actions.common import carry_on, client, say_error
 from rules.identity import (
     InvalidIdentity,
     mask_id_number,
@@ -339,7 +339,8 @@ class ValidateBindingForm(FormValidationAction):
 
 
 class ActionBind(Action):
-    """The chat is now the person's: say so, advise a strong password, forget the typed details."""
+    """The chat is now the person's: say so, advise a strong password, forget the typed details, and
+    take up the request that needed the binding (or the platform account), if there was one."""
 
     def name(self) -> str:
         return "action_bind"
@@ -349,4 +350,4 @@ class ActionBind(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_bound")
         dispatcher.utter_message(response="utter_password_advice")
-        return _cleared(tracker, "sms_code", "signup_code", "reg_code", *_REG_SLOTS)
+        return [*_cleared(tracker, "sms_code", "signup_code", "reg_code", *_REG_SLOTS), *carry_on(tracker)]

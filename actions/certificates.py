@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+import re
+
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError, Certificate
-from actions.common import bound_or_explain, client, entity_value, say_error
+from actions.common import Asked, Resumable, client, come_back_to, say_error
 from rules.help import HELPLINE
 
 ABNORMAL = "非正常"
+# 证书非正常啥意思 / 未按要求完成继续教育是啥: a question about the status, answered before any binding.
+ASKS_ABNORMAL = re.compile(r"非正常|不正常|异常|未按要求")
 
 
 def describe(certificate: Certificate) -> str:
@@ -20,21 +23,25 @@ def describe(certificate: Certificate) -> str:
     return f"{line}，{certificate.remark}" if certificate.remark else line
 
 
-class ActionListCertificates(Action):
+class ActionListCertificates(Resumable):
     def name(self) -> str:
         return "action_list_certificates"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if not await bound_or_explain(tracker, dispatcher):
-            return []
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        wanted = asked.get("certificate_number")
+        binding = await client().binding(tracker.sender_id)
+        if not binding.bound:
+            if ASKS_ABNORMAL.search(str(tracker.latest_message.get("text") or "")):
+                dispatcher.utter_message(response="utter_faq_certificate_abnormal")
+                dispatcher.utter_message(text="绑定账号后，我还能帮您查自己每个证书的状态。")
+                return []
+            dispatcher.utter_message(response="utter_need_binding")
+            return [come_back_to(self.name(), certificate_number=wanted)]
         try:
             certificates = await client().certificates(tracker.sender_id)
         except BackendError as error:
             say_error(dispatcher, error)
             return []
-        wanted = entity_value(tracker, "certificate_number")
         if wanted is not None:
             certificates = [c for c in certificates if c.certificate_number == str(wanted)]
             if not certificates:

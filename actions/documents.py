@@ -4,31 +4,30 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError
-from actions.common import bound_or_explain, client, entity_value, say_error
+from actions.common import Asked, Resumable, bound_or_explain, client, come_back_to, say_error
 from actions.learning import explain_platform_error, payload
 from rules.help import HELPLINE
 
 PROFESSIONAL = "专业人员"
+NO_PHOTO = "no_photo"
 
 
-class ActionTrainingProof(Action):
+class ActionTrainingProof(Resumable):
     def name(self) -> str:
         return "action_training_proof"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        number = asked.get("certificate_number")
+        year = asked.get("year")
+        then = come_back_to(self.name(), certificate_number=number, year=year)
         if not await bound_or_explain(tracker, dispatcher):
-            return []
+            return [then]
         backend = client()
-        number = entity_value(tracker, "certificate_number")
-        year = entity_value(tracker, "year")
         try:
             if number is not None and not any(
                 c.certificate_number == str(number) for c in await backend.certificates(tracker.sender_id)
@@ -66,24 +65,22 @@ class ActionTrainingProof(Action):
             dispatcher.utter_message(text="年度不对，请点按钮选择。")
             return []
         except BackendError as error:
-            return await explain_platform_error(dispatcher, tracker, error)
+            return await explain_platform_error(dispatcher, tracker, error, then)
         dispatcher.utter_message(text=f"{proof['message']}\n{proof['download_url']}")
         return []
 
 
-class ActionECertificate(Action):
+class ActionECertificate(Resumable):
     def name(self) -> str:
         return "action_e_certificate"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        number = asked.get("certificate_number")
         if not await bound_or_explain(tracker, dispatcher):
-            return []
+            return [come_back_to(self.name(), certificate_number=number)]
         backend = client()
         try:
             certificates = await backend.certificates(tracker.sender_id)
-            number = entity_value(tracker, "certificate_number")
             if number is not None:
                 certificates = [c for c in certificates if c.certificate_number == str(number)]
                 if not certificates:
@@ -110,6 +107,9 @@ class ActionECertificate(Action):
             document = await backend.e_certificate(tracker.sender_id, number, renew=renew)
         except BackendError as error:
             say_error(dispatcher, error)
+            if error.code == NO_PHOTO:  # the photo first, then back to this certificate
+                dispatcher.utter_message(text="传好照片，我接着给您换这个电子证书。")
+                return [come_back_to(self.name(), certificate_number=number), FollowupAction("photo_form")]
             return []
         how = "专业人员在管理系统用“证书更新”换发" if renew else "技能人员在管理系统“查看/下载”"
         dispatcher.utter_message(text=f"{document['message']}（{how}）\n{document['download_url']}")

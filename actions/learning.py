@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.accounts import set_aside_details, start_learning_signup
 from actions.client import BackendError
-from actions.common import bound_or_explain, client, entity_value, say_error
+from actions.common import Asked, Resumable, bound_or_explain, client, come_back_to, say_error
 from rules.help import HELPLINE
 
 NO_SKIP = "课程自动播放，不能快进也不能后退；中途退出进度会保存；全部学完后可以重播。"
@@ -24,22 +24,26 @@ def payload(intent: str, **values: Any) -> str:
     return f"/{intent}{json.dumps({k: str(v) for k, v in values.items()}, ensure_ascii=False)}"
 
 
-async def learning_signup_needed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """A bound trainee without a platform account registers it here, with the platform's SMS code."""
+async def learning_signup_needed(
+    dispatcher: CollectingDispatcher, tracker: Tracker, then: SlotSet
+) -> list[EventType]:
+    """A bound trainee without a platform account registers it here, with the platform's SMS code;
+    `then` is the request he made, taken up again once the account exists."""
     profile = await client().profile(tracker.sender_id)
     dispatcher.utter_message(text="您还没有注册继续教育平台，我帮您注册，需要一个短信验证码。")
     events = set_aside_details(
         tracker, str(profile["name"]), str(profile["id_number"]), str(profile["phone"])
     )
-    return events + await start_learning_signup(dispatcher, tracker, str(profile["phone"]))
+    return [then, *events, *await start_learning_signup(dispatcher, tracker, str(profile["phone"]))]
 
 
 async def explain_platform_error(
-    dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError
+    dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError, then: SlotSet
 ) -> list[EventType]:
-    """A trainee without a platform account is taken to register it; any other error is said as is."""
+    """A trainee without a platform account is taken to register it, then back to `then`; any other
+    error is said as is."""
     if error.code == "no_account":
-        return await learning_signup_needed(dispatcher, tracker)
+        return await learning_signup_needed(dispatcher, tracker, then)
     say_error(dispatcher, error)
     return []
 
@@ -58,26 +62,28 @@ def _int(value: Any) -> int | None:
         return None
 
 
-class ActionEnrol(Action):
+class ActionEnrol(Resumable):
     def name(self) -> str:
         return "action_enrol"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        number = asked.get("certificate_number")
+        position = asked.get("position")
+        year = _int(asked.get("year"))
+        package = asked.get("package_code")
+        confirmed = asked.get("answer") == "confirm"
+        then = come_back_to(self.name(), certificate_number=number, position=position, year=year)
         if not await bound_or_explain(tracker, dispatcher):
-            return []
-        number = entity_value(tracker, "certificate_number")
-        year = _int(entity_value(tracker, "year"))
-        package = entity_value(tracker, "package_code")
-        confirmed = entity_value(tracker, "answer") == "confirm"
+            return [then]
         backend = client()
         try:
+            owned = await backend.learning_certificates(tracker.sender_id)
+            if number is None and position is not None:  # 我要报机械员2026年的
+                number = _only_position(owned, str(position))
             if number is None:
-                return await self._certificates(dispatcher, tracker)
+                return self._certificates(dispatcher, owned)
             # Payloads can be forged: the platform account and the certificate are checked before
             # anything is offered, and only the offered cycles are accepted.
-            owned = await backend.learning_certificates(tracker.sender_id)
             if not any(c["certificate_number"] == str(number) for c in owned):
                 dispatcher.utter_message(text="您名下没有这个证书编号。")
                 return []
@@ -137,7 +143,7 @@ class ActionEnrol(Action):
                 return []
             order = await backend.enrol(tracker.sender_id, str(number), year, str(package))
         except BackendError as error:
-            return await explain_platform_error(dispatcher, tracker, error)
+            return await explain_platform_error(dispatcher, tracker, error, then)
         lines = [f"报名成功，课程订单号 {order['order_number']}，共 {order['total_hours']:g} 学时。"]
         if order["general_exempt"]:
             lines.append("同一年您从第二个岗位起通用课免学，这个订单只有专业课。")
@@ -152,8 +158,10 @@ class ActionEnrol(Action):
         )
         return []
 
-    async def _certificates(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        certificates = await client().learning_certificates(tracker.sender_id)
+    @staticmethod
+    def _certificates(
+        dispatcher: CollectingDispatcher, certificates: list[dict[str, Any]]
+    ) -> list[EventType]:
         if not certificates:
             dispatcher.utter_message(
                 text=f"您的账号下还没有证书。证书由省建设主管部门上传，如有疑问请拨打 {HELPLINE}。"
@@ -175,6 +183,12 @@ class ActionEnrol(Action):
         return []
 
 
+def _only_position(owned: list[dict[str, Any]], position: str) -> str | None:
+    """The number of the one certificate of this position, if he has exactly one."""
+    numbers = [c["certificate_number"] for c in owned if c["position"] == position]
+    return str(numbers[0]) if len(numbers) == 1 else None
+
+
 def hours_done(order: dict[str, Any]) -> float:
     done = 0.0
     for course in order["courses"]:
@@ -187,18 +201,17 @@ def hours_done(order: dict[str, Any]) -> float:
     return round(done, 1)
 
 
-class ActionLearningStart(Action):
+class ActionLearningStart(Resumable):
     def name(self) -> str:
         return "action_learning_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        then = come_back_to(self.name(), enrolment_id=asked.get("enrolment_id"))
         if not await bound_or_explain(tracker, dispatcher):
-            return []
+            return [then]
         try:
             orders = await client().enrolments(tracker.sender_id)
-            wanted = _int(entity_value(tracker, "enrolment_id"))
+            wanted = _int(asked.get("enrolment_id"))
             open_orders = [o for o in orders if not o["courses_completed"] and not o.get("blocked_by")]
             chosen = next((o for o in orders if o["id"] == wanted), None) if wanted else None
             chosen = chosen or (open_orders[0] if open_orders else (orders[0] if orders else None))
@@ -208,28 +221,39 @@ class ActionLearningStart(Action):
                     buttons=[{"title": "报名学习", "payload": "/enroll_course"}],
                 )
                 return []
+            if wanted is None and chosen["courses_completed"] and not chosen["assessment"]["passed"]:
+                dispatcher.utter_message(
+                    text=f"{chosen['position']} {chosen['cycle_year']}年度的课程都学完了，下一步是考核，"
+                    "通过了才有学时证明。现在开始考核吗？",
+                    buttons=[
+                        {
+                            "title": "参加考核",
+                            "payload": payload("start_assessment", enrolment_id=chosen["id"]),
+                        }
+                    ],
+                )
+                return []
             url = await client().player_link(tracker.sender_id, chosen["id"])
         except BackendError as error:
-            return await explain_platform_error(dispatcher, tracker, error)
+            return await explain_platform_error(dispatcher, tracker, error, then)
         dispatcher.utter_message(
             text=f"{chosen['position']} {chosen['cycle_year']}年度的课程，点链接开始学习：\n{url}\n{NO_SKIP}",
         )
         return []
 
 
-class ActionLearningProgress(Action):
+class ActionLearningProgress(Resumable):
     def name(self) -> str:
         return "action_learning_progress"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        then = come_back_to(self.name(), enrolment_id=asked.get("enrolment_id"))
         if not await bound_or_explain(tracker, dispatcher):
-            return []
+            return [then]
         try:
             orders = await client().enrolments(tracker.sender_id)
         except BackendError as error:
-            return await explain_platform_error(dispatcher, tracker, error)
+            return await explain_platform_error(dispatcher, tracker, error, then)
         if not orders:
             dispatcher.utter_message(
                 text="您还没有报名。", buttons=[{"title": "报名学习", "payload": "/enroll_course"}]
@@ -247,21 +271,20 @@ class ActionLearningProgress(Action):
         return []
 
 
-class ActionAssessment(Action):
+class ActionAssessment(Resumable):
     """Picks the order to be assessed and starts the paper; the form then asks question by question."""
 
     def name(self) -> str:
         return "action_assessment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, asked: Asked) -> list[EventType]:
+        then = come_back_to(self.name(), enrolment_id=asked.get("enrolment_id"))
         if not await bound_or_explain(tracker, dispatcher):
-            return []
+            return [then]
         backend = client()
         try:
             orders = await backend.enrolments(tracker.sender_id)
-            wanted = _int(entity_value(tracker, "enrolment_id"))
+            wanted = _int(asked.get("enrolment_id"))
             ready = [o for o in orders if o["courses_completed"] and not o["assessment"]["passed"]]
             if wanted is not None:
                 ready = [o for o in orders if o["id"] == wanted]
@@ -288,7 +311,7 @@ class ActionAssessment(Action):
                 return []
             paper = await backend.start_paper(tracker.sender_id, ready[0]["id"])
         except BackendError as error:
-            return await explain_platform_error(dispatcher, tracker, error)
+            return await explain_platform_error(dispatcher, tracker, error, then)
         dispatcher.utter_message(
             text=f"考核开始，{paper['message']}。点选项作答，说“取消”可以先退出，下次接着答。"
         )

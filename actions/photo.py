@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.client import BackendError
-from actions.common import bound_or_explain, client, say_error
+from actions.common import bound_or_explain, carry_on, client, say_error
 
 NOTHING_TO_SUBMIT = "nothing_to_submit"
 ENDS_THE_FORM = frozenset({"not_bound", "photo_locked"})
@@ -92,7 +92,8 @@ def _nothing_pending(dispatcher: CollectingDispatcher) -> None:
 
 
 class ActionSubmitPhoto(Action):
-    """The final submit, after the warning: the management system keeps the photo for good."""
+    """The final submit, after the warning: the management system keeps the photo for good. A request
+    that needed the photo (the e-certificate) is then taken up again."""
 
     def name(self) -> str:
         return "action_submit_photo"
@@ -115,7 +116,7 @@ class ActionSubmitPhoto(Action):
                 say_error(dispatcher, error)
             return [SlotSet("photo_check", None)]
         dispatcher.utter_message(text=message)
-        return [SlotSet("photo_check", None)]
+        return [SlotSet("photo_check", None), *carry_on(tracker)]
 
 
 class ActionDiscardPhoto(Action):

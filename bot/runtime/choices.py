@@ -1,7 +1,8 @@
 """Typed answers to offered buttons. Workers type on old phones and rarely scroll back to the
 buttons, so whatever step offered buttons, a typed answer that names one of them — its number, a
 part of its title, a value its payload carries, 第一个/这个/就它, 今年/26年 for a year, 确认/行/妥了 for
-the button that confirms a choice carried in its payload — is taken as that button's payload, before
+the button that confirms a choice carried in its payload (or for the only thing offered: 现在开始考核吗？
+行) — is taken as that button's payload, before
 the NLU has its say. Any other typed yes or no to a question with buttons is an affirm or deny
 (the step's rules answer those), whatever the NLU makes of 中 or 妥了."""
 
@@ -142,8 +143,10 @@ def match(text: str, buttons: list[dict[str, Any]], intents: frozenset[str], thi
     parsed = [_values(b["payload"], intents) for b in buttons]
     titles = [normalize(str(b.get("title") or "")) for b in buttons]
     core = _strip_filler(said)
-    if said in YES or core in YES:
-        return _one([i for i, (_, v) in enumerate(parsed) if _confirms(v)])
+    if said in YES or core in YES:  # the button that confirms, or the one thing offered
+        confirming = [i for i, (_, v) in enumerate(parsed) if _confirms(v)]
+        offered = [i for i, (b, (n, _)) in enumerate(zip(buttons, parsed, strict=True)) if not _cancels(b, n)]
+        return _one(confirming) if confirming else (offered[0] if len(offered) == 1 else None)
     if said in NO or core in NO:
         return None
     if said in DEICTIC or core in DEICTIC:
