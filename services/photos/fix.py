@@ -30,6 +30,7 @@ from services.photos.problems import MAX_BYTES, TARGET_HEIGHT, TARGET_WIDTH
 FIX_LONG_SIDE = 2000
 DPI = 300
 MIN_QUALITY, MAX_QUALITY = 40, 95
+UNDER_FRAME_MARGIN = 4  # source pixels kept around the frame, for the interpolation at its edge
 
 
 @dataclass(frozen=True)
@@ -107,30 +108,41 @@ def _warp(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut `crop` (analysis coordinates; `factor` converts to `rgb`'s) out of `rgb` turned about
     `eye` by the crop's roll, scaled to 295x413; with the map from analysis to output coordinates.
-    Shrinking happens first with area averaging, so the warp itself never shrinks or aliases."""
+    Only the part of `rgb` under the frame is worked on: it is shrunk first with area averaging, so
+    the warp itself never shrinks or aliases."""
     scale = TARGET_WIDTH / (crop.width * factor)
-    if scale < 1.0:
-        size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-        shrink = size[0] / rgb.shape[1]
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        factor *= shrink
-        eye = (eye[0] * shrink, eye[1] * shrink)
-        scale = TARGET_WIDTH / (crop.width * factor)
     angle = math.radians(crop.roll_degrees)
     cos, sin = math.cos(angle) * scale, math.sin(angle) * scale
     linear = np.array([[cos, sin], [-sin, cos]])
     corner = np.array([crop.x * factor, crop.y * factor])
     centre = np.array(eye)
     shift = scale * (centre - corner) - linear @ centre
-    matrix = np.hstack([linear, shift[:, None]])
+    left, top, right, bottom = _under_frame(np.hstack([linear, shift[:, None]]), rgb.shape[1], rgb.shape[0])
+    part = rgb[top:bottom, left:right]
+    to_part = linear
+    if scale < 1.0:
+        size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
+        to_part = linear @ np.diag([part.shape[1] / size[0], part.shape[0] / size[1]])
+        part = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
     picture = cv2.warpAffine(
-        rgb,
-        matrix,
+        part,
+        np.hstack([to_part, (linear @ np.array([left, top]) + shift)[:, None]]),
         (TARGET_WIDTH, TARGET_HEIGHT),
         flags=cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
     )
     return picture, np.hstack([linear * factor, shift[:, None]])
+
+
+def _under_frame(matrix: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """The pixels of a `width` x `height` picture that the affine `matrix` (picture -> output)
+    brings into the output, with a margin for interpolation: left, top, right, bottom."""
+    inverse = cv2.invertAffineTransform(matrix)
+    corners = np.array([[0, 0], [TARGET_WIDTH, 0], [0, TARGET_HEIGHT], [TARGET_WIDTH, TARGET_HEIGHT]], float)
+    source = corners @ inverse[:, :2].T + inverse[:, 2]
+    low = np.clip(np.floor(source.min(axis=0)) - UNDER_FRAME_MARGIN, 0, [width - 1, height - 1]).astype(int)
+    high = np.clip(np.ceil(source.max(axis=0)) + UNDER_FRAME_MARGIN, low + 1, [width, height]).astype(int)
+    return int(low[0]), int(low[1]), int(high[0]), int(high[1])
 
 
 def encode_jpeg(rgb: np.ndarray, max_bytes: int = MAX_BYTES) -> bytes:

@@ -26,7 +26,7 @@ OUTLIER_DISTANCE = 30
 MAX_OUTLIER_SHARE = 0.04
 MIN_BACKGROUND_PIXELS = 400
 
-SAMPLE_PIXELS = 120_000
+SAMPLE_PIXELS = 30_000
 GRAYSCALE_MAX_CHROMA = 8  # 99.5th percentile of chroma over the picture
 
 # Sharpness: variance of the Laplacian of the face scaled to a fixed width, over its grey variance.

@@ -58,10 +58,9 @@ class PersonMask:
 
 def person_mask(rgb: np.ndarray, face: Face) -> PersonMask:
     height, width = rgb.shape[:2]
-    small = rgb
-    if max(height, width) > 2 * INPUT:  # blobFromImage's own resize would not average
-        small = cv2.resize(rgb, (2 * INPUT, 2 * INPUT), interpolation=cv2.INTER_AREA)
-    blob = cv2.dnn.blobFromImage(small, 1 / 255, (INPUT, INPUT), swapRB=False)
+    # squeezed with area averaging in one step (blobFromImage's own resize would not average)
+    small = cv2.resize(rgb, (INPUT, INPUT), interpolation=cv2.INTER_AREA)
+    blob = cv2.dnn.blobFromImage(small, 1 / 255, swapRB=False)
     probability = network(SEGMENTATION).run(blob)[0].reshape(INPUT, INPUT).astype(np.float32)
     undecided = float(((probability > 0.1) & (probability < 0.9)).mean())
     sx, sy = INPUT / width, INPUT / height
