@@ -1,5 +1,5 @@
 """The Telegram channel's memory: the inbox of updates (each handled once, even across a crash), long
-button payloads behind short keys, and chats that blocked the bot."""
+button payloads behind short keys, chats that blocked the bot and each chat's live keyboard."""
 
 from __future__ import annotations
 
@@ -44,10 +44,12 @@ class TelegramButton(Base):
 
 
 class TelegramChat(Base):
-    """A chat whose user blocked the bot (or removed it): nothing more is sent to it until he writes
-    again."""
+    """What the sender must know of a chat: whether its user blocked the bot (or removed it), so
+    nothing more is sent until he writes again, and which message carries the inline keyboard that
+    may still be pressed (0: none; NULL: not known), so a tap on an older one is refused."""
 
     __tablename__ = "telegram_chats"
 
     chat_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger)

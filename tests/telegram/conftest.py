@@ -84,7 +84,8 @@ class TelegramUser:
         assert response.status_code == 200, response.text
         await self.channel.idle()
         calls = self.fake.sent(self.chat_id)[before:]
-        self.buttons = [b for c in calls for b in c.buttons] or self.buttons
+        pressable = [{**b, "message_id": c.message_id} for c in calls for b in c.buttons]
+        self.buttons = pressable or self.buttons
         return calls
 
     async def say(self, text: str) -> str:
@@ -93,7 +94,7 @@ class TelegramUser:
     async def press(self, title_part: str) -> str:
         button = next((b for b in self.buttons if title_part in b["text"]), None)
         assert button is not None, f"no button {title_part!r} in {self.buttons}"
-        calls = await self.send(self.updates.press(button["callback_data"]))
+        calls = await self.send(self.updates.press(button["callback_data"], button["message_id"]))
         return "\n".join(str(c.fields.get("text") or "") for c in calls)
 
 

@@ -32,6 +32,7 @@ class Call:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     at: float = 0.0
     status: int = 200  # what the server answered; 0 for a call it never answered
+    message_id: int | None = None  # of the message a send made (or an edit changed)
 
     @property
     def chat_id(self) -> str | None:
@@ -232,8 +233,9 @@ class FakeTelegram:
 
     def _message(self, call: Call, **content: Any) -> dict[str, Any]:
         chat_id = int(call.fields["chat_id"])
+        call.message_id = int(call.fields.get("message_id") or next(self._ids))
         return {
-            "message_id": next(self._ids),
+            "message_id": call.message_id,
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": "学员"},
             "from": {"id": 1, "is_bot": True, "first_name": "建培助手"},

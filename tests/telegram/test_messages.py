@@ -57,7 +57,7 @@ async def test_a_long_text_is_split_and_a_long_payload_travels_as_a_short_key(
     assert [bool(m.markup) for m in messages] == [False] * (len(messages) - 1) + [True]
     data = messages[-1].buttons[0]["callback_data"]
     assert len(data.encode()) <= 64
-    tg_user.buttons = messages[-1].buttons
+    tg_user.buttons = [{**b, "message_id": messages[-1].message_id} for b in messages[-1].buttons]
     await tg_user.press("就是我")
     assert (await user_events(backend, tg_user.conversation_id))[-1]["text"] == payload
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Answer, conversation_id
 from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
+from bot.channels.telegram.keyboards import Keyboards
 from bot.channels.telegram.output import NAME, ButtonKeys, TelegramOutput
 from bot.channels.telegram.sender import ChatBlocked, Sender
 from bot.runtime.logid import chat_tag
@@ -100,19 +101,23 @@ class TelegramChannel(InboxWorker[int]):
             return []
         if update.callback_query is not None:
             query = update.callback_query
-            with contextlib.suppress(TelegramAPIError):  # the spinner stops; a stale query is harmless
-                await self.bot(AnswerCallbackQuery(callback_query_id=query.id))
             if query.message is None:
+                await self._stop_spinner(query.id)
                 return []
+            chat_id = str(query.message.chat.id)
             payload = await self.output.keys.payload(query.data or "")
-            if payload is None:
+            if payload is None or not await self.output.keyboards.is_live(chat_id, query.message.message_id):
+                await self._stop_spinner(query.id, OLD_BUTTON)
                 return [{"text": OLD_BUTTON}]
-            return await self.turn(str(query.message.chat.id), payload, {})
+            await self._stop_spinner(query.id)
+            await self.output.keyboards.retire(chat_id)  # pressed: its buttons go
+            return await self.turn(chat_id, payload, {})
         if update.message is None:
             return []
         message = update.message
         chat_id = str(message.chat.id)
         await self.sender.unblock(chat_id)
+        await self.output.keyboards.retire(chat_id)  # the trainee wrote instead of pressing
         if message.text is not None:
             return await self.turn(chat_id, _command(message.text), {})
         picture = _picture(message)
@@ -130,6 +135,11 @@ class TelegramChannel(InboxWorker[int]):
             return [{"text": TOO_BIG}]
         attachment = {"filename": filename, "content_base64": base64.b64encode(content).decode()}
         return await self.turn(chat_id, message.caption or "", {"attachment": attachment})
+
+    async def _stop_spinner(self, query_id: str, text: str | None = None) -> None:
+        """Every tap is answered, so its spinner stops; `text` shows as a short notice over the chat."""
+        with contextlib.suppress(TelegramAPIError):  # a query too old to answer is harmless
+            await self.bot(AnswerCallbackQuery(callback_query_id=query_id, text=text))
 
     async def _download(self, file_id: str) -> bytes | None:
         file = await self.bot.get_file(file_id)
@@ -235,6 +245,7 @@ def build_channel(
     """The channel and its parts; `http` fetches our own app's images and PDFs."""
     bot = make_bot(token, api_base)
     sender = Sender(bot, sessions, clock, per_second=per_second, per_chat_per_second=per_chat_per_second)
-    output = TelegramOutput(sender, ButtonKeys(sessions, clock), http, own_url)
+    keyboards = Keyboards(sessions, sender)
+    output = TelegramOutput(sender, ButtonKeys(sessions, clock), http, own_url, keyboards)
     inbox: Inbox[int] = Inbox(INBOX, sessions, clock, lease_seconds)
     return TelegramChannel(bot, handle, inbox, sender, output)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Answer
+from bot.channels.telegram.keyboards import Keyboards
 from bot.channels.telegram.sender import Sender
 from storage.models import TelegramButton
 
@@ -88,12 +89,18 @@ class TelegramOutput:
     name = NAME
 
     def __init__(
-        self, sender: Sender, keys: ButtonKeys, http: httpx.AsyncClient, own_url: Callable[[], str]
+        self,
+        sender: Sender,
+        keys: ButtonKeys,
+        http: httpx.AsyncClient,
+        own_url: Callable[[], str],
+        keyboards: Keyboards,
     ) -> None:
         self.sender = sender
         self.keys = keys
         self.http = http
         self.own_url = own_url  # where our own app's links point (it may move while running)
+        self.keyboards = keyboards
 
     async def send(self, chat_id: str, answers: list[Answer]) -> list[str]:
         return [message_id for answer in answers for message_id in await self.deliver(chat_id, answer)]
@@ -146,6 +153,9 @@ class TelegramOutput:
                 ),
             )
             sent.append(str(file.message_id))
+        pressable = any(b.callback_data for row in keyboard for b in row)
+        if pressable:  # the keyboard rides on the last message
+            await self.keyboards.shown(chat_id, int(sent[-1]))
         return sent
 
     async def _buttons(self, buttons: list[dict[str, Any]]) -> list[InlineKeyboardButton]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from aiogram import Bot
@@ -29,7 +29,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 from aiohttp import ClientConnectorError
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -144,11 +144,7 @@ class Sender:
     async def mark_blocked(self, chat_id: str) -> None:
         log.info("telegram_chat_blocked")
         self._blocked.add(chat_id)
-        try:
-            async with self.sessions() as session, session.begin():
-                session.add(TelegramChat(chat_id=chat_id, blocked_at=self.clock()))
-        except IntegrityError:
-            pass  # another worker marked it first
+        await chat_row(self.sessions, chat_id, blocked_at=self.clock())
 
     async def unblock(self, chat_id: str) -> None:
         """The user wrote again: he unblocked the bot."""
@@ -156,14 +152,30 @@ class Sender:
             return
         self._blocked.discard(chat_id)
         self._known.add(chat_id)
-        async with self.sessions() as session, session.begin():
-            await session.execute(delete(TelegramChat).where(TelegramChat.chat_id == chat_id))
+        await chat_row(self.sessions, chat_id, blocked_at=None)
 
 
 def _surely_not_sent(error: TelegramNetworkError | TelegramServerError) -> bool:
     """Telegram answered with a failure, or the connection was never made: the message is not there.
     A timeout or a connection lost midway says nothing of whether it arrived."""
     return isinstance(error, TelegramServerError) or isinstance(error.__cause__, ClientConnectorError)
+
+
+async def chat_row(sessions: async_sessionmaker[AsyncSession], chat_id: str, **values: Any) -> None:
+    """Set `values` on the chat's row, made if it is not there yet (by this worker or another)."""
+    for _attempt in range(2):
+        async with sessions() as session, session.begin():
+            changed = await session.execute(
+                update(TelegramChat).where(TelegramChat.chat_id == chat_id).values(**values)
+            )
+            if getattr(changed, "rowcount", 0):
+                return
+        try:
+            async with sessions() as session, session.begin():
+                session.add(TelegramChat(chat_id=chat_id, **values))
+            return
+        except IntegrityError:
+            continue  # another worker made the row a moment ago: update it
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, at: float) -> None:
