@@ -82,26 +82,31 @@ class Assistant:
         self.interpreter = interpreter
         self.clock = clock
         self.dialogue = Dialogue(domain, rules, runner, self._ts)
-        # Turns hold a database connection for the sender lock on PostgreSQL; bounding them keeps
-        # connections free for the backend calls those very turns make.
+        # Turns run at most this many at once, each admitted in arrival order once its sender's
+        # lock is its own: the CPU stays busy while some turns wait on the database, and no turn
+        # is overtaken by more than this many that arrived after it.
         self._turns = asyncio.Semaphore(max_parallel_turns)
 
     def _ts(self) -> float:
         return self.clock().timestamp()
 
     async def handle(self, message: UserMessage) -> list[dict[str, Any]]:
-        """The answers to one message, each shaped like the Rasa REST channel's (minus recipient_id)."""
-        async with self._turns, self.store.locked(message.sender_id) as conn:
-            tracker = await self.store.load(message.sender_id, conn)
-            waiting = await self.custody.with_staff(message.sender_id, conn)
+        """The answers to one message, each shaped like the Rasa REST channel's (minus recipient_id).
+        No database connection is held while the NLU and the actions run: the turn reads in one
+        short transaction and writes everything it changed in one more."""
+        async with self.store.locked(message.sender_id), self._turns:
+            async with self.store.reading() as conn:
+                tracker = await self.store.load(message.sender_id, conn)
+                waiting = await self.custody.with_staff(message.sender_id, conn)
             self._maybe_start_session(tracker)
-            answers = await self._turn(tracker, message, waiting=waiting, conn=conn)
+            answers = await self._turn(tracker, message, waiting=waiting)
             events = list(tracker.new_events)
-            await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
-            said = await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)
-            if said:
-                answers += self._said(said, tracker)
+            async with self.store.writing() as conn:
                 await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
+                said = await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)
+                if said:
+                    answers += self._said(said, tracker)
+                    await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
             return answers
 
     def _maybe_start_session(self, tracker: DialogueTracker) -> None:
@@ -164,7 +169,7 @@ class Assistant:
         return answers
 
     async def _turn(
-        self, tracker: DialogueTracker, message: UserMessage, *, waiting: bool, conn: AsyncConnection | None
+        self, tracker: DialogueTracker, message: UserMessage, *, waiting: bool
     ) -> list[dict[str, Any]]:
         text = (message.text or "").strip()
         has_file = isinstance(message.metadata.get("attachment"), dict)
@@ -178,7 +183,7 @@ class Assistant:
             self._not_understood(text, tracker, message)
             return self._reply("utter_double_tap", tracker)
         if waiting:
-            return await self._with_staff(tracker, message, text, conn)
+            return await self._with_staff(tracker, message, text)
         parse_data = await self._understand(
             UserMessage(text, message.sender_id, message.channel, message.metadata)
         )
@@ -186,7 +191,7 @@ class Assistant:
         return await self.dialogue.respond(tracker)
 
     async def _with_staff(
-        self, tracker: DialogueTracker, message: UserMessage, text: str, conn: AsyncConnection | None
+        self, tracker: DialogueTracker, message: UserMessage, text: str
     ) -> list[dict[str, Any]]:
         """Staff have the chat: the message goes to them, not to the NLU; only 返回助手 (/menu) is
         understood, and gives the chat back to the assistant."""
@@ -200,7 +205,7 @@ class Assistant:
         }
         tracker.add(user_event(parse_data, ts=self._ts(), channel=message.channel, metadata=message.metadata))
         if not resume:
-            return self._said(await self.custody.relay(message, now=self.clock(), conn=conn), tracker)
+            return self._said(await self.custody.relay(message, now=self.clock(), conn=None), tracker)
         tracker.add({**RESUMED, "timestamp": self._ts()})
         return await self.dialogue.respond(tracker)
 

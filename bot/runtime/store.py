@@ -1,8 +1,10 @@
 """Trackers kept in the database, and one turn at a time per sender.
 
-Within a process an asyncio lock per sender orders turns; on PostgreSQL a transaction-scoped advisory
-lock on the sender does the same across processes. SQLite deployments are single-process, so the
-in-process lock is enough there (and a held write lock would block the backend's own writes).
+Within a process an asyncio lock per sender queues that sender's turns in arrival order, and leaves
+other senders alone. On PostgreSQL a session advisory lock on the sender does the same across
+processes (bot/runtime/locks.py), held on a shared lock connection: a turn holds no connection
+while NLU and actions run, only for its read at the start and its one write at the end. SQLite
+deployments are single-process, so the in-process lock is enough there.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime.domain import Domain
+from bot.runtime.locks import DatabaseLocks
 from bot.runtime.redaction import redacted
 from bot.runtime.tracker import DialogueTracker
 from storage.models import Conversation, ConversationEvent
@@ -28,7 +31,8 @@ _LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
 _WAITERS: dict[tuple[str, str], int] = {}
 
 
-def _lock_key(sender_id: str) -> int:
+def lock_key(sender_id: str) -> int:
+    """The sender's advisory lock key: 64 bits of a hash, the same in every process."""
     return int.from_bytes(hashlib.sha256(sender_id.encode()).digest()[:8], "big", signed=True)
 
 
@@ -51,37 +55,61 @@ def _storable(event: dict[str, Any]) -> dict[str, Any]:
 
 class TrackerStore:
     def __init__(
-        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], domain: Domain
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        domain: Domain,
+        *,
+        lock_lines: int = 2,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.domain = domain
         self._database = engine.url.render_as_string(hide_password=True)
-        self._postgres = engine.dialect.name == "postgresql"
+        postgres = engine.dialect.name == "postgresql"
+        self._database_locks = DatabaseLocks(engine, lock_lines) if postgres else None
+        self._sqlite_writer = None if postgres else asyncio.Lock()
 
     @asynccontextmanager
-    async def locked(self, sender_id: str) -> AsyncIterator[AsyncConnection | None]:
-        """Exclusive use of one sender's conversation for one turn. On PostgreSQL it yields the
-        connection whose transaction holds the lock: loading and saving on it makes the turn's
-        writes land, and the lock go, in one commit."""
+    async def locked(self, sender_id: str) -> AsyncIterator[None]:
+        """Exclusive use of one sender's conversation for one turn, in this process and (on
+        PostgreSQL) in every other; the turn's work opens its own short transactions."""
         key = (self._database, sender_id)
         lock = _LOCKS.setdefault(key, asyncio.Lock())
         _WAITERS[key] = _WAITERS.get(key, 0) + 1
         try:
             async with lock:
-                if not self._postgres:
-                    yield None
+                if self._database_locks is None:
+                    yield
                     return
-                async with self.engine.connect() as conn, conn.begin():
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(sender_id)}
-                    )
-                    yield conn
+                async with self._database_locks.holding(lock_key(sender_id)):
+                    yield
         finally:
             _WAITERS[key] -= 1
             if not _WAITERS[key]:
                 del _WAITERS[key]
                 _LOCKS.pop(key, None)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """The turn's read at its start: statements on a connection of its own, no transaction to
+        open and close (the sender's lock keeps its conversation still meanwhile)."""
+        async with self.engine.connect() as conn:
+            if self._database_locks is not None:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """The turn's one write at its end. SQLite lets one writer in at a time and makes the others
+        retry after growing sleeps, so a turn that lost the race could be overtaken again and again;
+        the turns of this process therefore write one after another, in the order they got here."""
+        if self._sqlite_writer is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._sqlite_writer, self.engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def _connection(self, given: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.runtime.store import _lock_key
+from bot.runtime.store import lock_key
 from services.context import Backend
 from services.settings import Settings
 from services.sms.gateway import OutboxGateway
@@ -54,7 +54,7 @@ async def test_a_turn_waits_while_another_process_holds_the_conversation(
 ) -> None:
     other = await backend.engine.connect()
     holding = await other.begin()
-    await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(chat.conversation_id)})
+    await other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(chat.conversation_id)})
     turn = asyncio.create_task(chat.text("/contact_support"))
     # Each look at pg_locks awaits the database, which lets the turn run on until it queues for the lock.
     for _attempt in range(20_000):
