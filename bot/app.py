@@ -46,6 +46,7 @@ from services.errors import ERROR_RESPONSES, install_error_handlers
 from services.limits import BodySizeLimit
 from services.settings import get_settings
 
+from services.slow_bodies import BodyDeadline
 
 def _interpreter(backend: Backend, settings: AssistantSettings) -> Interpreter:
     return nlu.load_interpreter(backend.settings.data_dir / "models", settings.rasa_nlu_url)
@@ -202,6 +203,7 @@ def create_assistant_app(
         outbound,
         clock=backend.now,
         replies=load_replies(settings.staff_replies),
+    app.add_middleware(BodyDeadline, seconds=backend.settings.request_body_timeout_seconds)
         profile=BackendProfile(to_backend, service_key(backend.settings.secret_key)).lines,
     )
     app.include_router(console_router(StaffAccounts(backend.engine), desk, backend.now))

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # request bodies
     max_json_bytes: int = 64 * 1024
     max_csv_bytes: int = 32 * 1024 * 1024  # the authority's certificate CSV: about 350,000 rows
+    # a body not complete this long after its headers is cut off with 408 (slow-body clients)
+    request_body_timeout_seconds: float = Field(default=60, gt=0, le=3600)
 
     # continuing education (继续教育平台): yearly hours, assessment, no-skip heartbeats
     learning_required_hours: float = Field(default=32, gt=0)
