@@ -10,6 +10,7 @@ tens.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -22,6 +23,8 @@ INPUT = 128
 # mediapipe's own threshold: a face half outside the picture scores 0.6, whole ones 0.8-0.96; the
 # mesh then confirms the main face (a cat's scores 0.49)
 MIN_CONFIDENCE = 0.5
+CLEAR_CONFIDENCE = 0.75  # below this everywhere, the picture is searched again in tiles
+TILE_SHARE = 0.5  # a tile's side, of the picture's longer side (tiles overlap by half)
 OVERLAP = 0.3  # boxes overlapping more than this (intersection over union) are one face
 # Faces narrower than this share of the picture's shorter side are prints, badges or noise.
 MIN_FACE_SHARE = 0.06
@@ -109,7 +112,52 @@ def anchors() -> np.ndarray:
 
 
 def detect(rgb: np.ndarray) -> list[Face]:
-    """Confident faces in `rgb` (coordinates of `rgb`), largest first."""
+    """Confident faces in `rgb` (coordinates of `rgb`), largest first. When the whole picture shows
+    no clear face, it is searched again in overlapping tiles, and the clear faces found there are
+    taken instead: a face under a tenth of a phone photo's height is too small for the detector's
+    128x128 view of the whole picture, and what it then answers is a guess."""
+    height, width = rgb.shape[:2]
+    faces = _search(rgb)
+    if not any(face.confidence >= CLEAR_CONFIDENCE for face in faces):
+        side = max(1, round(TILE_SHARE * max(height, width)))
+        step = max(1, side // 2)
+        tiled: list[Face] = []
+        for top in range(0, max(1, height - side + step), step):
+            for left in range(0, max(1, width - side + step), step):
+                shift = np.array([[1.0, 0.0, left], [0.0, 1.0, top]])
+                tile = rgb[top : top + side, left : left + side]
+                tiled.extend(face.transformed(shift) for face in _search(tile) if _clear_within(face, tile))
+        faces = tiled or faces
+    smallest = MIN_FACE_SHARE * min(height, width)
+    return sorted(
+        _distinct(f for f in faces if f.width >= smallest), key=lambda face: face.area, reverse=True
+    )
+
+
+def _clear_within(face: Face, tile: np.ndarray) -> bool:
+    """A clear face wholly inside `tile`: one cut by the tile's edge gets a box that is a guess."""
+    height, width = tile.shape[:2]
+    inside = face.x >= 0 and face.y >= 0 and face.x + face.width <= width and face.y + face.height <= height
+    return inside and face.confidence >= CLEAR_CONFIDENCE
+
+
+def _distinct(faces: Iterable[Face]) -> list[Face]:
+    """One face per person: a face whose centre lies in a more confident face's box, or whose box
+    holds that face's centre, is that face seen again (from another tile, or cut by a tile's edge)."""
+    kept: list[Face] = []
+    for face in sorted(faces, key=lambda face: face.confidence, reverse=True):
+        if not any(_holds_centre(face, other) or _holds_centre(other, face) for other in kept):
+            kept.append(face)
+    return kept
+
+
+def _holds_centre(face: Face, other: Face) -> bool:
+    x, y = other.x + other.width / 2, other.y + other.height / 2
+    return face.x <= x <= face.x + face.width and face.y <= y <= face.y + face.height
+
+
+def _search(rgb: np.ndarray) -> list[Face]:
+    """The detector's faces in `rgb`, shrunk whole into its 128x128 input."""
     height, width = rgb.shape[:2]
     scale = INPUT / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -128,9 +176,7 @@ def detect(rgb: np.ndarray) -> list[Face]:
     raw[:, 1::2] += anchors()[chosen, 1:]
     raw[:, 2:4] -= anchors()[chosen]  # width and height are not offsets
     to_picture = np.array([[1 / scale, 0, -left / scale], [0, 1 / scale, -top / scale]]) * [INPUT, INPUT, 1]
-    faces = [_face(values, float(score), to_picture) for values, score in _merged(raw, scores[chosen])]
-    smallest = MIN_FACE_SHARE * min(height, width)
-    return sorted((f for f in faces if f.width >= smallest), key=lambda face: face.area, reverse=True)
+    return [_face(values, float(score), to_picture) for values, score in _merged(raw, scores[chosen])]
 
 
 def _merged(raw: np.ndarray, scores: np.ndarray) -> list[tuple[np.ndarray, float]]:

@@ -128,3 +128,13 @@ def test_an_even_wall_of_another_colour_is_made_white() -> None:
         corner = np.asarray(opened(outcome.fixed.data))[:40, :40]
         assert corner.min() >= 245
         assert check_photo(outcome.fixed.data, backgrounds=WHITE_ONLY).ok
+
+
+def test_a_photo_taken_from_further_away_is_found_and_fixed() -> None:
+    """The face a tenth of the photo's height: too small for the detector's view of the whole
+    picture, it is found in the picture's tiles and framed like any other."""
+    outcome = fix_photo(encode(portrait(1512, 2016, face_height=0.1, face_top=0.3)))
+    assert set(outcome.original.codes) <= {"file_size", "aspect", "face_size"}, outcome.original.problems
+    assert outcome.fixed is not None and check_photo(outcome.fixed.data).ok
+    face = measured_face(outcome.fixed.data)
+    assert 0.38 <= face.height / 413 <= 0.46
