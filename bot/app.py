@@ -35,7 +35,7 @@ from bot.runtime.rules import RuleBook, load_rules
 from bot.runtime.store import TrackerStore
 from bot.scheduler.client import NoticesClient
 from bot.scheduler.delivery import Delivery
-from bot.scheduler.leader import Leadership
+from bot.scheduler.leader import TELEGRAM_POLL_KEY, Leadership
 from bot.scheduler.scheduler import NoticeScheduler
 from bot.settings import AssistantSettings
 from nlu import Interpreter
@@ -158,7 +158,10 @@ def create_assistant_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if telegram is not None and settings.telegram_mode != "off":
             polling = settings.telegram_mode == "polling"
-            await telegram.start(polling=polling, sweep_seconds=settings.telegram_lease_seconds)
+            poller = Leadership(backend.engine, TELEGRAM_POLL_KEY, "telegram_poller") if polling else None
+            await telegram.start(
+                polling=polling, sweep_seconds=settings.telegram_lease_seconds, leader=poller
+            )
         if wechat is not None:
             await wechat.start(sweep_seconds=settings.wechat_lease_seconds)
         if settings.scheduler == "auto":

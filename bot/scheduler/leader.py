@@ -19,11 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 log = structlog.get_logger(__name__)
 
 LOCK_KEY = 0x6A69616E70656901  # "jianpei" + 1: the scheduler's own advisory lock
+TELEGRAM_POLL_KEY = 0x6A69616E70656902  # "jianpei" + 2: the Telegram poller's
 
 
 class Leadership:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, key: int = LOCK_KEY, name: str = "scheduler") -> None:
+        """`key` and `name` (the lock file's and the log's) tell apart the singletons elected alike:
+        the scheduler, and the one Telegram poller."""
         self.engine = engine
+        self.key = key
+        self.name = name
         self._connection: AsyncConnection | None = None
         self._sqlite = engine.dialect.name == "sqlite"
         self._file: IO[bytes] | None = None
@@ -44,7 +49,7 @@ class Leadership:
         connection = await self.engine.connect()
         try:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            won = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+            won = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
         except Exception:
             await connection.close()
             raise
@@ -52,7 +57,7 @@ class Leadership:
             await connection.close()
             return False
         self._connection = connection
-        log.info("scheduler_elected")
+        log.info(f"{self.name}_elected")
         return True
 
     async def _alive(self) -> bool:
@@ -60,7 +65,7 @@ class Leadership:
         try:
             await self._connection.scalar(text("SELECT 1"))
         except Exception:
-            log.warning("scheduler_lock_lost")
+            log.warning(f"{self.name}_lock_lost")
             return False
         return True
 
@@ -71,14 +76,14 @@ class Leadership:
         if not database or database == ":memory:":
             self._alone = True
             return True
-        opened = Path(f"{database}.scheduler-lock").open("ab")  # noqa: SIM115 (held while leading)
+        opened = Path(f"{database}.{self.name}-lock").open("ab")  # noqa: SIM115 (held while leading)
         try:
             fcntl.flock(opened, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             opened.close()
             return False
         self._file = opened
-        log.info("scheduler_elected")
+        log.info(f"{self.name}_elected")
         return True
 
     async def release(self) -> None:
@@ -90,6 +95,6 @@ class Leadership:
         if connection is None:
             return
         with contextlib.suppress(Exception):
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
         with contextlib.suppress(Exception):
             await connection.close()

@@ -5,6 +5,7 @@ and confirms each one only once it is in the inbox."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -80,3 +81,24 @@ async def test_long_polling_answers_and_confirms_each_update_after_taking_it_in(
     offsets = [c.fields.get("offset") for c in fake.calls if c.method == "getUpdates"]
     assert str(first["update_id"] + 1) in offsets
     assert any(c.method == "deleteWebhook" for c in fake.calls)
+
+
+async def test_of_two_polling_workers_only_the_leader_polls_and_the_other_takes_over_when_it_stops(
+    backend: Backend, interpreter: Interpreter, fake: FakeTelegram
+) -> None:
+    settings = telegram_settings(fake, telegram_mode="polling", scheduler="off")
+    first, second = (create_assistant_app(backend, settings, interpreter) for _ in range(2))
+    user = Updates(fake, 6003)
+    async with contextlib.AsyncExitStack() as leading:
+        await leading.enter_async_context(first.router.lifespan_context(first))
+        await fake.wait_for(lambda: any(c.method == "getUpdates" for c in fake.calls))
+        async with second.router.lifespan_context(second):
+            await fake.push(user.text("/start"))
+            await fake.wait_for(lambda: any("建培助手" in t for t in fake.texts(6003)))
+            assert sum(c.method == "deleteWebhook" for c in fake.calls) == 1  # the second stands by
+
+            await leading.aclose()  # the leader stops and gives the lock back
+            await fake.push(user.text("/menu"))
+            await fake.wait_for(lambda: len(fake.texts(6003)) >= 2)  # the second took over
+            assert sum(c.method == "deleteWebhook" for c in fake.calls) == 2
+    assert not any(c.status == 409 for c in fake.calls)

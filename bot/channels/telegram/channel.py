@@ -12,7 +12,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import structlog
@@ -55,6 +55,14 @@ def make_bot(token: str, api_base: str | None, timeout: float = 30) -> Bot:
     api = TelegramAPIServer.from_base(api_base) if api_base else None
     session = AiohttpSession(api=api, timeout=timeout) if api else AiohttpSession(timeout=timeout)
     return Bot(token, session=session)
+
+
+class Leader(Protocol):
+    """A lock only one process holds at a time (bot/scheduler's Leadership, under a key of its own)."""
+
+    async def acquire(self) -> bool: ...
+
+    async def release(self) -> None: ...
 
 
 class TelegramChannel(InboxWorker[int]):
@@ -150,19 +158,38 @@ class TelegramChannel(InboxWorker[int]):
 
     # -- running ------------------------------------------------------------------------------------
 
-    async def start(self, *, polling: bool, sweep_seconds: float) -> None:
-        """Take up what a previous run left, keep doing so every `sweep_seconds`; poll if told to."""
+    async def start(self, *, polling: bool, sweep_seconds: float, leader: Leader | None = None) -> None:
+        """Take up what a previous run left, keep doing so every `sweep_seconds`; poll if told to
+        (with a `leader` lock, only while this process holds it)."""
         await self.resume()
         self.start_sweeping(sweep_seconds)
         if polling:
-            self._loops.append(asyncio.create_task(self.poll()))
+            self._loops.append(asyncio.create_task(self.poll(leader)))
 
-    async def poll(self) -> None:
-        """Long polling: each update is in the inbox before the next getUpdates confirms it."""
-        await self.bot(DeleteWebhook(drop_pending_updates=False))
+    async def poll(self, leader: Leader | None = None, standby_seconds: float = 5) -> None:
+        """Long polling: each update is in the inbox before the next getUpdates confirms it.
+
+        Telegram serves getUpdates to one caller per token (a second gets 409 Conflict). With a
+        `leader` lock shared by the processes, only its holder polls; the others ask for the lock
+        every `standby_seconds` and the first to get it takes over when the holder dies."""
+        try:
+            await self._poll(leader, standby_seconds)
+        finally:
+            if leader is not None:
+                await leader.release()
+
+    async def _poll(self, leader: Leader | None, standby_seconds: float) -> None:
         offset: int | None = None
+        leading = False
         while True:
+            if leader is not None and not await leader.acquire():
+                leading = False
+                await asyncio.sleep(standby_seconds)
+                continue
             try:
+                if not leading:
+                    await self.bot(DeleteWebhook(drop_pending_updates=False))
+                    leading, offset = True, None
                 updates = await self.bot(
                     GetUpdates(offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES),
                     request_timeout=POLL_SECONDS + 10,
