@@ -28,6 +28,7 @@ from bot.handoff.desk import Desk, load_replies
 from bot.handoff.hours import WorkingHours
 from bot.handoff.profile import BackendProfile
 from bot.handoff.status import ConversationStatus
+from bot.handoff.telegram_topics import TelegramTopics
 from bot.runtime.assistant import Assistant
 from bot.runtime.domain import load_domain
 from bot.runtime.executor import ActionRunner
@@ -162,12 +163,16 @@ def create_assistant_app(
             await telegram.start(
                 polling=polling, sweep_seconds=settings.telegram_lease_seconds, leader=poller
             )
+        if topics is not None:
+            topics.start()
         if wechat is not None:
             await wechat.start(sweep_seconds=settings.wechat_lease_seconds)
         if settings.scheduler == "auto":
             scheduler.start()  # it ticks only while this process holds the leader lock
         yield
         await scheduler.stop()
+        if topics is not None:
+            await topics.stop()
         if telegram is not None:
             await telegram.stop()
         if wechat is not None:
@@ -210,6 +215,13 @@ def create_assistant_app(
         profile=BackendProfile(to_backend, service_key(backend.settings.secret_key)).lines,
     )
     app.include_router(console_router(StaffAccounts(backend.engine), desk, backend.now))
+    topics: TelegramTopics | None = None
+    if telegram is not None and settings.telegram_staff_chat:
+        topics = TelegramTopics(
+            backend.engine, desk, telegram.sender, chat_id=settings.telegram_staff_chat, clock=backend.now
+        )
+        telegram.staff_room = topics
+    app.state.topics = topics
     if telegram is not None and settings.telegram_mode == "webhook":
         app.include_router(telegram_router(telegram, settings.telegram_webhook_secret))
     if wechat is not None:

@@ -23,6 +23,7 @@ class AssistantSettings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second over all Telegram chats
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
+    telegram_staff_chat: str | None = None  # the staff supergroup (topics on) for hand-offs; unset: none
     scheduler: Literal["auto", "off"] = "auto"  # auto: the elected process delivers notices; off: none here
     notices_every_seconds: float = 15.0  # how often the scheduler asks for due notices
     notices_batch: int = 25  # notices held at a time (a crash mid-send leaves at most these unknown)

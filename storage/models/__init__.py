@@ -21,7 +21,14 @@ from storage.models.learning import (
 from storage.models.notices import Notice, NoticeBroadcast, NoticeOptOut
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
-from storage.models.staff import Handoff, HandoffMessage, StaffAudit, StaffMember, StaffSession
+from storage.models.staff import (
+    Handoff,
+    HandoffMessage,
+    HandoffTopic,
+    StaffAudit,
+    StaffMember,
+    StaffSession,
+)
 from storage.models.telegram import TelegramButton, TelegramChat, TelegramUpdate
 from storage.models.wechat import WechatButton, WechatFollower, WechatMessage, WechatToken
 
@@ -41,6 +48,7 @@ __all__ = [
     "EnrolmentCourse",
     "Handoff",
     "HandoffMessage",
+    "HandoffTopic",
     "HoursClearance",
     "HoursRecord",
     "LearningAccount",

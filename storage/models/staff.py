@@ -91,3 +91,20 @@ class StaffAudit(Base):
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_handoffs.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HandoffTopic(Base):
+    """The forum topic of a hand-off in the staff's Telegram supergroup: which thread it is (none
+    while it is being opened), how far the trainee's lines have been shown in it, and when the end
+    was told there."""
+
+    __tablename__ = "staff_handoff_topics"
+
+    handoff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_handoffs.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[str] = mapped_column(String(40))
+    thread_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    shown_until: Mapped[int] = mapped_column(BigInteger, default=0)  # the last HandoffMessage shown
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

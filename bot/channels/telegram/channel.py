@@ -57,6 +57,14 @@ def make_bot(token: str, api_base: str | None, timeout: float = 30) -> Bot:
     return Bot(token, session=session)
 
 
+class StaffRoom(Protocol):
+    """The staff supergroup (bot/handoff's forum topics): its messages go there, not to the assistant."""
+
+    chat_id: str
+
+    async def take(self, message: Message) -> None: ...
+
+
 class Leader(Protocol):
     """A lock only one process holds at a time (bot/scheduler's Leadership, under a key of its own)."""
 
@@ -67,6 +75,7 @@ class Leader(Protocol):
 
 class TelegramChannel(InboxWorker[int]):
     kind = "telegram_update"
+    staff_room: StaffRoom | None = None
 
     def __init__(
         self,
@@ -124,6 +133,9 @@ class TelegramChannel(InboxWorker[int]):
             return []
         message = update.message
         chat_id = str(message.chat.id)
+        if self.staff_room is not None and chat_id == self.staff_room.chat_id:
+            await self.staff_room.take(message)
+            return []
         await self.sender.unblock(chat_id)
         await self.output.keyboards.retire(chat_id)  # the trainee wrote instead of pressing
         if message.text is not None:
