@@ -59,15 +59,13 @@ class TrackerStore:
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         domain: Domain,
-        *,
-        lock_lines: int = 2,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.domain = domain
         self._database = engine.url.render_as_string(hide_password=True)
         postgres = engine.dialect.name == "postgresql"
-        self._database_locks = DatabaseLocks(engine, lock_lines) if postgres else None
+        self._database_locks = DatabaseLocks(engine) if postgres else None
         self._sqlite_writer = None if postgres else asyncio.Lock()
 
     @asynccontextmanager

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.runtime.locks import DatabaseLocks
 from bot.runtime.store import lock_key
 from services.context import Backend
 from services.settings import Settings
@@ -65,3 +66,55 @@ async def test_a_turn_waits_while_another_process_holds_the_conversation(
     await holding.commit()
     await other.close()
     assert "4009999355" in await turn
+
+
+async def held_advisory_locks(backend: Backend) -> int:
+    async with backend.engine.connect() as conn:
+        found = await conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+    return int(found or 0)
+
+
+async def test_a_sender_locked_by_one_process_waits_in_another_until_freed(backend: Backend) -> None:
+    """Two processes' lock lines are two database sessions: the second queues until the first frees."""
+    ours, theirs = DatabaseLocks(backend.engine), DatabaseLocks(backend.engine)
+    order: list[str] = []
+
+    async def second() -> None:
+        async with theirs.holding(lock_key("rest:both")):
+            order.append("second")
+
+    async with ours.holding(lock_key("rest:both")):
+        waiting = asyncio.create_task(second())
+        for _attempt in range(20_000):
+            if await waiting_for_advisory_lock(backend):
+                break
+        assert await waiting_for_advisory_lock(backend) == 1
+        order.append("first")
+    await waiting
+    assert order == ["first", "second"]
+    assert await held_advisory_locks(backend) == 0
+
+
+async def test_many_senders_locked_at_once_are_all_held_then_all_freed(backend: Backend) -> None:
+    locks = DatabaseLocks(backend.engine)
+    inside, all_in = asyncio.Event(), asyncio.Event()
+    entered: list[int] = []
+
+    async def turn(number: int) -> None:
+        async with locks.holding(lock_key(f"rest:many-{number}")):
+            entered.append(number)
+            if len(entered) == 50:
+                all_in.set()
+            await inside.wait()
+
+    turns = [asyncio.create_task(turn(number)) for number in range(50)]
+    await all_in.wait()
+    assert await held_advisory_locks(backend) == 50
+    inside.set()
+    await asyncio.gather(*turns)
+    assert await held_advisory_locks(backend) == 0
