@@ -1,7 +1,7 @@
 """staff topics: the Telegram forum topic of each hand-off in the staff supergroup
 
 Revision ID: 0112
-Revises: 0107
+Revises: 0111
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import storage.types
 
 revision = "0112"
-down_revision = "0107"
+down_revision = "0111"
 branch_labels = None
 depends_on = None
 
