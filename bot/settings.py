@@ -15,7 +15,7 @@ class AssistantSettings(BaseSettings):
     rasa_nlu_url: str | None = None  # a Rasa server whose /model/parse replaces the embedded NLU only
     backend_url: str | None = None  # where a standalone action server finds the backend
     webhook_max_bytes: int = 12 * 1024 * 1024  # a phone photo, base64 in JSON
-    max_parallel_turns: int = 8
+    max_parallel_turns: int = 32  # turns running at once per process; queued in arrival order beyond
     telegram_token: str | None = None  # the bot's token from @BotFather; unset: no Telegram channel
     telegram_webhook_secret: str | None = None  # sent by Telegram with every webhook delivery
     telegram_mode: Literal["webhook", "polling", "off"] = "webhook"  # how updates come in

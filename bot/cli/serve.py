@@ -1,19 +1,25 @@
-"""`jianpei serve`: the backend and the chat channels on one uvicorn server."""
+"""`jianpei serve`: the backend and the chat channels on one uvicorn server, in one process or in
+several worker processes on one port (PostgreSQL only)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from bot.settings import AssistantSettings
     from services.settings import Settings
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
     port: int = typer.Option(8000, help="端口 / port"),
+    workers: int = typer.Option(
+        1, min=1, help="工作进程数，多于 1 个需要 PostgreSQL / worker processes; more than 1 needs PostgreSQL"
+    ),
 ) -> None:
     # The server's dependencies are imported here, so other commands start without them.
     import uvicorn
@@ -36,15 +42,43 @@ def serve(
         f"  接口文档 API docs: {base}/docs\n"
         f"  对话引擎 dialogue: {dialogue}"
     )
-    uvicorn.run(
-        create_assistant_app(),
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_keep_alive=keep_alive_seconds(settings),
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "timeout_keep_alive": keep_alive_seconds(settings),
         # open web chats hold a push stream each; Ctrl+C must not wait for every page to close
-        timeout_graceful_shutdown=5,
-    )
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers == 1:
+        uvicorn.run(create_assistant_app(), **options)
+        return
+    refused = several_workers_refused(settings, assistant)
+    if refused:
+        typer.echo(refused, err=True)
+        raise typer.Exit(2)
+    # Each worker builds the app anew from the environment: it must see the links this one chose,
+    # and find the NLU model trained (here, once) instead of training it side by side.
+    os.environ["JIANPEI_PUBLIC_URL"] = settings.public_url
+    if not assistant.rasa_url:
+        from nlu import load_interpreter
+
+        load_interpreter(settings.data_dir / "models", assistant.rasa_nlu_url)
+    uvicorn.run("bot.app:create_assistant_app", factory=True, workers=workers, **options)
+
+
+def several_workers_refused(settings: Settings, assistant: AssistantSettings) -> str | None:
+    """Why these settings cannot run in several processes, in the words shown to the operator; None
+    when they can. SQLite serves one process; Telegram hands its updates to one poller only (a
+    second gets 409 Conflict), so several workers take them through the webhook."""
+    if settings.resolved_database_url.startswith("sqlite"):
+        return "多个工作进程需要 PostgreSQL（SQLite 只能由一个进程使用） / several workers need PostgreSQL"
+    if assistant.telegram_token and assistant.telegram_mode == "polling":
+        return (
+            "多个工作进程时 Telegram 请用 webhook 模式（长轮询只能有一个进程） / "
+            "several workers take Telegram updates through the webhook (JIANPEI_TELEGRAM_MODE=webhook)"
+        )
+    return None
 
 
 def keep_alive_seconds(settings: Settings) -> int:
