@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.runtime.domain import Domain
@@ -119,24 +119,27 @@ class TrackerStore:
             yield conn
 
     async def load(self, sender_id: str, conn: AsyncConnection | None = None) -> DialogueTracker:
-        """The tracker of the current session (older sessions stay stored but are not replayed)."""
+        """The tracker of the current session (older sessions stay stored but are not replayed), in
+        one statement."""
         async with self._connection(conn) as conn:
-            row = (
-                await conn.execute(select(Conversation.session_no).where(Conversation.sender_id == sender_id))
-            ).first()
-            events: list[dict[str, Any]] = []
-            if row is not None:
-                data = await conn.scalars(
-                    select(ConversationEvent.data)
-                    .where(
-                        ConversationEvent.sender_id == sender_id,
-                        ConversationEvent.session_no == row.session_no,
+            rows = (
+                await conn.execute(
+                    select(Conversation.session_no, ConversationEvent.data)
+                    .select_from(Conversation)
+                    .outerjoin(
+                        ConversationEvent,
+                        and_(
+                            ConversationEvent.sender_id == Conversation.sender_id,
+                            ConversationEvent.session_no == Conversation.session_no,
+                        ),
                     )
+                    .where(Conversation.sender_id == sender_id)
                     .order_by(ConversationEvent.id)
                 )
-                events = [json.loads(item) for item in data]
+            ).all()
+        events = [json.loads(row.data) for row in rows if row.data is not None]
         tracker = DialogueTracker(sender_id=sender_id, domain=self.domain, events=events)
-        tracker.session_no = row.session_no if row is not None else 0
+        tracker.session_no = rows[0].session_no if rows else 0
         return tracker
 
     async def save(
