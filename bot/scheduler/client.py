@@ -3,7 +3,7 @@ client of its own (bot/ does not import the backend nor the actions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,6 +20,16 @@ class Claimed:
     chats: list[str]
     has_phone: bool
     broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What delivering a claimed notice came to: sent, failed, blocked or cancelled."""
+
+    notice: Claimed
+    state: str
+    message_ids: list[str] = field(default_factory=list)
+    detail: str | None = None
 
 
 class StaleClaim(Exception):
@@ -46,18 +56,19 @@ class NoticesClient:
         found = await self._post("/claim", {"limit": limit, "lease_seconds": lease_seconds})
         return [Claimed(**item) for item in found]
 
-    async def result(
-        self, notice: Claimed, state: str, *, message_ids: list[str] | None = None, detail: str | None = None
-    ) -> None:
-        await self._post(
-            f"/{notice.id}/result",
+    async def results(self, results: list[Result]) -> set[int]:
+        """Record many deliveries' results at once; the ids whose claim was no longer ours."""
+        body = [
             {
-                "claim_token": notice.claim_token,
-                "state": state,
-                "message_ids": message_ids or [],
-                "detail": detail,
-            },
-        )
+                "id": result.notice.id,
+                "claim_token": result.notice.claim_token,
+                "state": result.state,
+                "message_ids": result.message_ids,
+                "detail": result.detail,
+            }
+            for result in results
+        ]
+        return set((await self._post("/results", {"results": body}))["stale"])
 
     async def cancelled(self, broadcast_ids: set[int]) -> set[int]:
         """Which of these broadcasts the operator cancelled."""

@@ -15,7 +15,8 @@ from bot.channels.outbound import Outbound, UnknownChannel
 from bot.channels.telegram.sender import ChatBlocked
 from bot.runtime.domain import Domain
 from bot.runtime.responses import render
-from bot.scheduler.client import Claimed, NoticesClient, StaleClaim
+from bot.scheduler.client import Claimed, NoticesClient, Result, StaleClaim
+from bot.scheduler.reports import Reports
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +36,7 @@ class Delivery:
         self.outbound = outbound
         self.domain = domain
         self._slots = asyncio.Semaphore(at_once)
+        self.reports = Reports(client)
         self.cancelled: set[int] = set()  # broadcasts the operator cancelled (see NoticeScheduler)
         self._broadcasts: Counter[int] = Counter()  # broadcasts with a notice being delivered now
 
@@ -60,7 +62,9 @@ class Delivery:
             self._broadcasts[broadcast] += 1
         try:
             async with self._slots:
-                await self._deliver(notice)
+                result = await self._send(notice)
+            if result is not None:
+                await self.reports.record(result)
         except StaleClaim:
             log.warning("notice_claim_lost", notice=notice.id)
         finally:
@@ -72,12 +76,12 @@ class Delivery:
     def _stopped(self, notice: Claimed) -> bool:
         return notice.broadcast_id is not None and notice.broadcast_id in self.cancelled
 
-    async def _deliver(self, notice: Claimed) -> None:
+    async def _send(self, notice: Claimed) -> Result | None:
+        """Send the notice; what came of it, or None when the SMS route recorded it already."""
         answers = self.answers(notice)
         if not answers:
             log.error("notice_without_text", notice=notice.id, kind=notice.kind)
-            await self.client.result(notice, "failed", detail="no_response")
-            return
+            return Result(notice, "failed", detail="no_response")
         sent: list[str] = []
         reached = blocked = 0
         for chat in notice.chats:
@@ -93,12 +97,12 @@ class Delivery:
             except Exception:
                 log.exception("notice_send_failed", notice=notice.id)
         if reached:
-            await self.client.result(notice, "sent", message_ids=sent)
-        elif self._stopped(notice):
-            await self.client.result(notice, "cancelled")
-        elif notice.has_phone:
+            return Result(notice, "sent", message_ids=sent)
+        if self._stopped(notice):
+            return Result(notice, "cancelled")
+        if notice.has_phone:
             await self.client.sms(notice, self.sms_text(notice))
-        elif blocked:
-            await self.client.result(notice, "blocked")
-        else:
-            await self.client.result(notice, "failed", detail="unreachable")
+            return None
+        if blocked:
+            return Result(notice, "blocked")
+        return Result(notice, "failed", detail="unreachable")

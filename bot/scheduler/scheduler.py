@@ -112,4 +112,5 @@ class NoticeScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        await self.delivery.reports.close()
         await self.leadership.release()

@@ -91,7 +91,8 @@ async def cancelled(body: CancelledRequest, backend: ServiceBackend) -> Cancelle
         return CancelledOut(cancelled=sorted(found))
 
 
-class ResultRequest(BaseModel):
+class ResultItem(BaseModel):
+    id: int
     claim_token: str = Field(max_length=32)
     state: Literal["sent", "failed", "blocked", "cancelled"]
     message_ids: list[str] = Field(default_factory=list, max_length=50)
@@ -104,23 +105,34 @@ class ResultOut(BaseModel):
     via: str | None
 
 
-@router.post("/{notice_id}/result", response_model=ResultOut)
-async def result(notice_id: int, body: ResultRequest, backend: ServiceBackend) -> ResultOut:
-    """What the delivery of a claimed notice to its chats came to."""
+class ResultsRequest(BaseModel):
+    results: list[ResultItem] = Field(min_length=1, max_length=500)
+
+
+class ResultsOut(BaseModel):
+    recorded: list[int]
+    stale: list[int]
+
+
+@router.post("/results", response_model=ResultsOut)
+async def results(body: ResultsRequest, backend: ServiceBackend) -> ResultsOut:
+    """Many deliveries' results in one transaction (what a busy scheduler reports); a result whose
+    claim is no longer held is left out and named stale."""
+    now = backend.now()
     async with backend.transaction() as session:
-        try:
-            notice = await ledger.held(session, notice_id, body.claim_token)
-        except ledger.StaleClaim:
-            raise AppError(409, "stale_claim", "这条通知不在本次领取中") from None
-        ledger.finish(
-            notice,
-            state=body.state,
-            now=backend.now(),
-            via="chat",
-            message_ids=body.message_ids,
-            detail=body.detail,
-        )
-    return ResultOut(id=notice_id, state=body.state, via="chat")
+        found = await ledger.held_many(session, {item.id: item.claim_token for item in body.results})
+        for item in body.results:
+            if item.id in found:
+                ledger.finish(
+                    found[item.id],
+                    state=item.state,
+                    now=now,
+                    via="chat" if item.state != NoticeState.CANCELLED else None,
+                    message_ids=item.message_ids,
+                    detail=item.detail,
+                )
+    stale = [item.id for item in body.results if item.id not in found]
+    return ResultsOut(recorded=sorted(found), stale=stale)
 
 
 class SmsRequest(BaseModel):

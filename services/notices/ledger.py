@@ -199,6 +199,17 @@ async def held(session: AsyncSession, notice_id: int, claim_token: str) -> Notic
     return notice
 
 
+async def held_many(session: AsyncSession, claims: dict[int, str]) -> dict[int, Notice]:
+    """The notices among `claims` (id -> claim token) still held by their token, locked."""
+    rows = await session.scalars(
+        select(Notice)
+        .where(Notice.id.in_(claims), Notice.state.in_([NoticeState.CLAIMED, NoticeState.UNKNOWN]))
+        .order_by(Notice.id)
+        .with_for_update()
+    )
+    return {notice.id: notice for notice in rows if notice.claim_token == claims[notice.id]}
+
+
 def finish(
     notice: Notice, *, state: str, now: datetime, via: str | None, message_ids: list[str], detail: str | None
 ) -> None:
