@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -37,6 +37,7 @@ from storage.models import Handoff, HandoffMessage, HandoffTopic, StaffMember
 log = structlog.get_logger(__name__)
 
 GROUP_PER_MINUTE = 20  # Telegram's limit of messages into one group
+OPENING_LEASE = timedelta(minutes=2)  # a topic not opened by then is opened by another try
 TEXT_LIMIT = 3900
 CARD_LINES = 12
 CHANNELS = {"telegram": "Telegram", "wechat": "微信", "rest": "网页"}
@@ -150,6 +151,37 @@ class TelegramTopics:
             except IntegrityError:
                 continue  # another worker opens it
             await self._open(handoff_id)
+        await self._open_cut_off()
+
+    async def _open_cut_off(self) -> None:
+        """An opening that never got its topic (its worker died, or Telegram refused) is taken up
+        again once OPENING_LEASE has passed, by whichever worker claims it first."""
+        stale = self.clock() - OPENING_LEASE
+        async with self.engine.connect() as conn:
+            cut_off = list(
+                await conn.scalars(
+                    select(HandoffTopic.handoff_id)
+                    .join(Handoff, Handoff.id == HandoffTopic.handoff_id)
+                    .where(
+                        HandoffTopic.thread_id.is_(None),
+                        HandoffTopic.created_at < stale,
+                        Handoff.status.in_(WITH_STAFF),
+                    )
+                )
+            )
+        for handoff_id in cut_off:
+            async with self.engine.begin() as conn:
+                claimed = await conn.execute(
+                    update(HandoffTopic)
+                    .where(
+                        HandoffTopic.handoff_id == handoff_id,
+                        HandoffTopic.thread_id.is_(None),
+                        HandoffTopic.created_at < stale,
+                    )
+                    .values(created_at=self.clock())
+                )
+            if claimed.rowcount:
+                await self._open(handoff_id)
 
     async def _open(self, handoff_id: int) -> int:
         """A new topic for the hand-off, with its card; the thread's id."""

@@ -21,7 +21,8 @@ from bot.app import create_assistant_app
 from bot.handoff.telegram_topics import GroupPace, TelegramTopics
 from nlu import Interpreter
 from services.context import Backend
-from storage.models import Handoff, StaffAudit
+from storage.models import Handoff, HandoffTopic, StaffAudit
+from tests.conftest import FakeClock
 from tests.telegram.conftest import TelegramUser, fake, telegram_settings
 from tests.telegram.fake_api import FakeTelegram
 
@@ -161,3 +162,24 @@ async def test_the_group_never_gets_more_than_its_share_of_messages(
     calls = [c for c in fake.calls if c.chat_id == str(STAFF_CHAT)]
     assert [c.method for c in calls] == ["createForumTopic", "sendMessage"] * 5
     assert all(fifth.at - first.at >= 0.3 - 0.05 for first, fifth in zip(calls, calls[4:], strict=False))
+
+
+async def test_an_opening_cut_off_is_taken_up_again(
+    group: StaffGroup, backend: Backend, clock: FakeClock
+) -> None:
+    """A worker that died between claiming a hand-off's topic and opening it leaves a row without a
+    thread: after two minutes the next sync opens the topic, once."""
+    assert "您排在第一位" in await group.user.say("转人工")
+    async with backend.sessions() as session, session.begin():
+        handoff_id = await session.scalar(select(Handoff.id))
+        assert handoff_id is not None
+        session.add(
+            HandoffTopic(handoff_id=handoff_id, chat_id=str(STAFF_CHAT), shown_until=0, created_at=clock())
+        )
+    await group.topics.sync()
+    assert group.threads() == []  # still within the dead worker's lease
+    clock.advance(minutes=3)
+    await group.topics.sync()
+    await group.topics.sync()
+    [thread] = group.threads()
+    assert group.posts(thread)[0].startswith(f"转人工 #{handoff_id}")
