@@ -18,6 +18,7 @@ from services.registry.demo import load_demo_data
 from tests.assistant.conftest import Chat
 from tests.assistant.stories import bind_demo_trainee, photo, turn_events
 from tests.conftest import FakeClock
+from tests.rasa_parity import PLAIN_FILE, plain_rasa_stories
 
 
 def test_every_leaving_word_of_the_runtime_is_a_training_example_of_its_intent() -> None:
@@ -74,3 +75,8 @@ async def test_the_trigger_payload_in_a_text_step_is_refused_and_never_stored(
     assert "这一步不需要照片" in said
     events = await turn_events(backend, chat.conversation_id)
     assert not [e for e in events if e["event"] == "slot" and e["name"] == "reg_name"]
+
+
+def test_the_plain_rasa_subset_beside_the_stories_is_current() -> None:
+    """tests/test_conversations_rasa.yml is what `python -m tests.rasa_parity --export` writes now."""
+    assert PLAIN_FILE.read_text(encoding="utf-8") == plain_rasa_stories()
