@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import threading
 import time
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 from aiogram.methods import SendMessage
 
+from bench._in_thread import in_thread
 from bench._server import Figures, database, serving
 from bot.channels.telegram.channel import make_bot
 from bot.channels.telegram.sender import Sender
@@ -28,39 +25,10 @@ from storage import migrate
 from storage.db import create_engine, session_factory
 from tests.telegram.fake_api import TOKEN, FakeTelegram, Updates
 
-T = TypeVar("T")
 SECRET = "bench-secret"  # noqa: S105 (the fake server's)
 CHATS = 50
 SCRIPT = ("/start", "/contact_support", "能快进吗", "/faq_hours")
 BROADCAST_CHATS = 1000
-
-
-class FakeInThread:
-    """The fake server on its own event loop, so the synchronous helpers of bench/_server can run."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.fake = FakeTelegram()
-        self.base = self.run(self.fake.start())
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
-
-    def close(self) -> None:
-        self.run(self.fake.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-
-
-@contextmanager
-def fake_telegram() -> Iterator[FakeInThread]:
-    running = FakeInThread()
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 async def latency(fake: FakeTelegram, base: str, kind: str) -> Figures:
@@ -113,7 +81,7 @@ def main() -> None:
         "`jianpei serve` process; latency = update posted -> first reply at the fake Bot API"
     )
     for kind in ("sqlite", "postgresql"):
-        with database(kind) as url, fake_telegram() as telegram:
+        with database(kind) as url, in_thread(FakeTelegram()) as telegram:
             env = {
                 "JIANPEI_TELEGRAM_TOKEN": TOKEN,
                 "JIANPEI_TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -121,7 +89,7 @@ def main() -> None:
             }
             with serving(url, **env) as base:
                 print(telegram.run(latency(telegram.fake, base, kind)).line(), flush=True)
-    with fake_telegram() as telegram:
+    with in_thread(FakeTelegram()) as telegram:
         refused, seconds = telegram.run(broadcast(telegram.fake))
         print(
             f"sent to {BROADCAST_CHATS} chats: {BROADCAST_CHATS / seconds:.1f} messages/s "

@@ -6,48 +6,16 @@ for the webhook's "success" (it gives up after 5 s), and message -> first custom
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
 
 import httpx
 
+from bench._in_thread import in_thread
 from bench._server import Figures, database, serving
 from tests.wechat.fake_api import APP_ID, APP_SECRET, TOKEN, FakeWechat, WechatServer
 
-T = TypeVar("T")
 FOLLOWERS = 50
 SCRIPT = ("/greet", "/contact_support", "能快进吗", "/faq_hours")
-
-
-class FakeInThread:
-    """The fake API on its own event loop, so the synchronous helpers of bench/_server can run."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.fake = FakeWechat()
-        self.base = self.run(self.fake.start())
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
-
-    def close(self) -> None:
-        self.run(self.fake.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-
-
-@contextmanager
-def fake_wechat() -> Iterator[FakeInThread]:
-    running = FakeInThread()
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 async def latency(fake: FakeWechat, base: str, kind: str) -> tuple[Figures, Figures]:
@@ -83,7 +51,7 @@ def main() -> None:
         "`jianpei serve` process; reply = message posted -> first customer-service message at the fake API"
     )
     for kind in ("sqlite", "postgresql"):
-        with database(kind) as url, fake_wechat() as wechat:
+        with database(kind) as url, in_thread(FakeWechat()) as wechat:
             env = {
                 "JIANPEI_WECHAT_APP_ID": APP_ID,
                 "JIANPEI_WECHAT_APP_SECRET": APP_SECRET,

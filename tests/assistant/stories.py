@@ -216,18 +216,16 @@ async def turn_events(backend: Backend, sender: str) -> list[dict[str, Any]]:
     return last_turn([json.loads(row) for row in rows])
 
 
-async def run_story(
-    story: Story, http: httpx.AsyncClient, backend: Backend, clock: Any, engine: Engine | None = None
+async def set_the_scene(
+    story: Story, http: httpx.AsyncClient, backend: Backend, conversation: str, clock: Any
 ) -> None:
-    """Plays the story; `http` reaches the backend (the world is set up through it)."""
-    engine = engine or EmbeddedEngine(http, backend)
-    sender = f"story-{abs(hash(story.name))}"
+    """What the story's `given` says is true before its first turn, in the chat `conversation`."""
     if "demo" in story.given or "bound" in story.given:
         await load_demo_data(backend)
     if "catalog" in story.given:
         await load_catalog(backend, write_catalog(backend.settings.data_dir / "catalog"))
     if "bound" in story.given:
-        await bind_demo_trainee(http, backend, engine.conversation(sender))
+        await bind_demo_trainee(http, backend, conversation)
         clock.advance(seconds=61)  # the next code may be asked for
     if "platform" in story.given:
         await register_demo_on_platform(http, backend)
@@ -237,6 +235,41 @@ async def run_story(
         clock.advance(seconds=61)
     if "learned" in story.given:
         await demo_learns(http, backend, clock)
+
+
+async def filled_in(text: str, backend: Backend, answered: int) -> tuple[str, int]:
+    """The words of a turn with `{code}` (the newest SMS code) or `{right}` (the next right answer of
+    the paper, `answered` being used so far) filled in; and how many answers are used now."""
+    if "{code}" in text:
+        return text.replace("{code}", await latest_code(backend)), answered
+    if "{right}" in text:
+        return text.replace("{right}", (await right_answers(backend))[answered]), answered + 1
+    return text, answered
+
+
+def check_turn(where: str, turn: Turn, events: list[dict[str, Any]], said: str) -> None:
+    """The turn's events and what the assistant said, against what the story says of it."""
+    if turn.intent:
+        assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
+    actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
+    assert actions == turn.actions, f"{where}: ran {actions}, story says {turn.actions}; said {said!r}"
+    for expected in turn.bot:
+        assert expected in said, f"{where}: {expected!r} not in {said!r}"
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    for name, value in turn.slots.items():
+        assert name in slots and slots[name] == value, f"{where}: slot {name} = {slots.get(name)!r}"
+    if turn.active_loop is not False:
+        loops = [e["name"] for e in events if e["event"] == "active_loop"]
+        assert loops and loops[-1] == turn.active_loop, f"{where}: active loop {loops}"
+
+
+async def run_story(
+    story: Story, http: httpx.AsyncClient, backend: Backend, clock: Any, engine: Engine | None = None
+) -> None:
+    """Plays the story; `http` reaches the backend (the world is set up through it)."""
+    engine = engine or EmbeddedEngine(http, backend)
+    sender = f"story-{abs(hash(story.name))}"
+    await set_the_scene(story, http, backend, engine.conversation(sender), clock)
     answered = 0
     for number, turn in enumerate(story.turns, start=1):
         where = f"{story.name}, turn {number} ({turn.user!r})"
@@ -249,25 +282,9 @@ async def run_story(
                 "message": "",
                 "metadata": {"attachment": {"filename": matched.group("name"), "content_base64": content}},
             }
-        elif "{code}" in turn.user:
-            body["message"] = turn.user.replace("{code}", await latest_code(backend))
-        elif "{right}" in turn.user:
-            answer = (await right_answers(backend))[answered]
-            answered += 1
-            body["message"] = turn.user.replace("{right}", answer)
+        else:
+            body["message"], answered = await filled_in(turn.user, backend, answered)
         answers = await engine.send(body)
         texts = "\n".join(a.get("text") or "" for a in answers)
-        events = await engine.turn_events(sender)
-        if turn.intent:
-            assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
-        actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
-        assert actions == turn.actions, f"{where}: ran {actions}, story says {turn.actions}; said {texts!r}"
-        for expected in turn.bot:
-            assert expected in texts, f"{where}: {expected!r} not in {texts!r}"
-        slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-        for name, value in turn.slots.items():
-            assert name in slots and slots[name] == value, f"{where}: slot {name} = {slots.get(name)!r}"
-        if turn.active_loop is not False:
-            loops = [e["name"] for e in events if e["event"] == "active_loop"]
-            assert loops and loops[-1] == turn.active_loop, f"{where}: active loop {loops}"
+        check_turn(where, turn, await engine.turn_events(sender), texts)
         clock.advance(seconds=5)  # a person's pace: no step counts as a double tap

@@ -16,15 +16,15 @@ from tests.assistant.stories import (
     DEMO_PHONE,
     PHOTO,
     Story,
-    bind_demo_trainee,
+    check_turn,
     demo_learning_headers,
-    demo_learns,
+    filled_in,
     latest_code,
     load_stories,
     photo,
     register_demo_on_platform,
-    register_on_platform,
     right_answers,
+    set_the_scene,
     turn_events,
 )
 from tests.learning.conftest import Trainee, enrol, load_catalog, watch_all, write_catalog
@@ -34,25 +34,6 @@ from tests.wechat.fake_api import FakeWechat
 STORIES = load_stories()
 
 
-async def given(story: Story, follower: Follower, backend: Backend, clock: Any) -> None:
-    http = follower.server.http
-    if "demo" in story.given or "bound" in story.given:
-        await load_demo_data(backend)
-    if "catalog" in story.given:
-        await load_catalog(backend, write_catalog(backend.settings.data_dir / "catalog"))
-    if "bound" in story.given:
-        await bind_demo_trainee(http, backend, follower.conversation_id)
-        clock.advance(seconds=61)
-    if "platform" in story.given:
-        await register_demo_on_platform(http, backend)
-        clock.advance(seconds=61)
-    if "chagan_on_platform" in story.given:
-        await register_on_platform(http, backend, "查干湖", "220723197011030711", "13900000004")
-        clock.advance(seconds=61)
-    if "learned" in story.given:
-        await demo_learns(http, backend, clock)
-
-
 # Every story runs on both databases through the REST channel; through this channel one database
 # is enough to show the channel carries every flow.
 @pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
@@ -60,7 +41,7 @@ async def given(story: Story, follower: Follower, backend: Backend, clock: Any) 
 async def test_story_in_wechat(
     story: Story, follower: Follower, fake: FakeWechat, backend: Backend, clock: Any
 ) -> None:
-    await given(story, follower, backend, clock)
+    await set_the_scene(story, follower.server.http, backend, follower.conversation_id, clock)
     answered = 0
     for number, turn in enumerate(story.turns, start=1):
         where = f"{story.name}, turn {number} ({turn.user!r})"
@@ -68,27 +49,10 @@ async def test_story_in_wechat(
         if matched:
             xml = follower.server.image(fake.put_media(photo(matched.group("name"))))
         else:
-            text = turn.user
-            if "{code}" in text:
-                text = text.replace("{code}", await latest_code(backend))
-            elif "{right}" in text:
-                text = text.replace("{right}", (await right_answers(backend))[answered])
-                answered += 1
+            text, answered = await filled_in(turn.user, backend, answered)
             xml = follower.server.text(text)
         said = shown(await follower.send(xml))
-        events = await turn_events(backend, follower.conversation_id)
-        if turn.intent:
-            assert events[0]["parse_data"]["intent"]["name"] == turn.intent, where
-        actions = [e["name"] for e in events if e["event"] == "action" and e["name"] != "action_listen"]
-        assert actions == turn.actions, f"{where}: ran {actions}, story says {turn.actions}; said {said!r}"
-        for expected in turn.bot:
-            assert expected in said, f"{where}: {expected!r} not in {said!r}"
-        slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-        for name, value in turn.slots.items():
-            assert name in slots and slots[name] == value, f"{where}: slot {name} = {slots.get(name)!r}"
-        if turn.active_loop is not False:
-            loops = [e["name"] for e in events if e["event"] == "active_loop"]
-            assert loops and loops[-1] == turn.active_loop, f"{where}: active loop {loops}"
+        check_turn(where, turn, await turn_events(backend, follower.conversation_id), said)
         clock.advance(seconds=5)
 
 
