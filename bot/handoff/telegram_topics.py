@@ -1,11 +1,11 @@
 """Hand-offs in Telegram forum topics, for teams that live in Telegram: one topic per hand-off in the
 staff supergroup (JIANPEI_TELEGRAM_STAFF_CHAT), opened with a masked card and the recent transcript.
 
-Into the topic go the trainee's lines, a burst summarised into one message, and the end; out of it,
-whatever staff write goes to the trainee as the console's replies do (prefixed, no staff name), and
-`/take`, `/close <备注>`, `/reply <键>` do what the console's buttons do. Everything goes through the
-desk (its rules, its audit log) and the Telegram channel's paced sender, within Telegram's 20
-messages a minute per group. A topic staff deleted is opened again with its card.
+Into the topic go the trainee's lines, a burst summarised into one message, his photos, and the end;
+out of it, whatever staff write goes to the trainee as the console's replies do (prefixed, no staff
+name), and `/take`, `/close <备注>`, `/reply <键>` do what the console's buttons do. Everything goes
+through the desk (its rules, its audit log) and the Telegram channel's paced sender, within
+Telegram's 20 messages a minute per group. A topic staff deleted is opened again with its card.
 
 What a topic has shown is kept in `staff_handoff_topics`: a worker claims the next lines with a
 conditional UPDATE before sending them, so two workers never post the same lines; a worker killed
@@ -18,11 +18,12 @@ import contextlib
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import structlog
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.methods import CloseForumTopic, CreateForumTopic, SendMessage
-from aiogram.types import Message, User
+from aiogram.methods import CloseForumTopic, CreateForumTopic, SendMessage, SendPhoto
+from aiogram.types import BufferedInputFile, Message, User
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,6 +40,7 @@ log = structlog.get_logger(__name__)
 GROUP_PER_MINUTE = 20  # Telegram's limit of messages into one group
 OPENING_LEASE = timedelta(minutes=2)  # a topic not opened by then is opened by another try
 TEXT_LIMIT = 3900
+PHOTO_CAPTION = "学员发来的照片"
 CARD_LINES = 12
 CHANNELS = {"telegram": "Telegram", "wechat": "微信", "rest": "网页"}
 WHO = {"trainee": "学员", "bot": "助手", "staff": "客服"}
@@ -251,10 +253,12 @@ class TelegramTopics:
                     .where(HandoffTopic.handoff_id == handoff_id, HandoffTopic.shown_until == shown_until)
                     .values(shown_until=lines[-1].id)
                 )
-            if claimed.rowcount:
-                await self._post(
-                    handoff_id, _summary([(text, photo is not None) for _id, text, photo in lines])
-                )
+            if not claimed.rowcount:
+                continue
+            await self._post(handoff_id, _summary([(text, photo is not None) for _id, text, photo in lines]))
+            for _id, _text, photo in lines:
+                if photo is not None and (self.desk.status.photos / photo).is_file():
+                    await self._post(handoff_id, PHOTO_CAPTION, photo=self.desk.status.photos / photo)
 
     async def _tell_ends(self) -> None:
         async with self.engine.connect() as conn:
@@ -285,7 +289,7 @@ class TelegramTopics:
                     self.chat_id, CloseForumTopic(chat_id=self.chat_id, message_thread_id=thread_id)
                 )
 
-    async def _post(self, handoff_id: int, text: str) -> None:
+    async def _post(self, handoff_id: int, text: str, *, photo: Path | None = None) -> None:
         """Into the hand-off's topic; a topic staff deleted is opened again first."""
         async with self.engine.connect() as conn:
             thread_id = await conn.scalar(
@@ -294,17 +298,29 @@ class TelegramTopics:
         try:
             if thread_id is None:
                 raise _ThreadGone
-            await self._send(thread_id, text)
+            await self._send(thread_id, text, photo=photo)
         except (TelegramBadRequest, _ThreadGone) as error:
             if isinstance(error, TelegramBadRequest) and "thread not found" not in error.message.lower():
                 raise
             log.info("staff_topic_reopened", handoff_id=handoff_id)
-            await self._send(await self._open(handoff_id), text)
+            await self._send(await self._open(handoff_id), text, photo=photo)
 
-    async def _send(self, thread_id: int, text: str) -> None:
+    async def _send(self, thread_id: int, text: str, *, photo: Path | None = None) -> None:
         await self.pace.slot()
+        if photo is None:
+            await self.sender.call(
+                self.chat_id, SendMessage(chat_id=self.chat_id, message_thread_id=thread_id, text=text)
+            )
+            return
+        content = await asyncio.to_thread(photo.read_bytes)
         await self.sender.call(
-            self.chat_id, SendMessage(chat_id=self.chat_id, message_thread_id=thread_id, text=text)
+            self.chat_id,
+            SendPhoto(
+                chat_id=self.chat_id,
+                message_thread_id=thread_id,
+                photo=BufferedInputFile(content, "photo.jpg"),
+                caption=text,
+            ),
         )
 
     # -- out of the group ---------------------------------------------------------------------------
@@ -324,7 +340,7 @@ class TelegramTopics:
             return
         text = (message.text or "").strip()
         if not text:
-            await self._send(thread_id, "只能把文字转给学员；照片请让学员在聊天里看网页客服台的说明。")
+            await self._send(thread_id, "这里只能把文字转给学员。")
             return
         staff = await self._staff(message.from_user)
         word, _, rest = text.partition(" ")
@@ -386,7 +402,7 @@ class _ThreadGone(Exception):
 
 def _summary(lines: list[tuple[str, bool]]) -> str:
     """The trainee's new lines as one message: a burst costs the group one of its 20 a minute."""
-    said = [("［照片，请在网页客服台查看］" if photo else "") + mask_text(text) for text, photo in lines]
+    said = [("［照片］" if photo else "") + mask_text(text) for text, photo in lines]
     if len(said) == 1:
         return _clip(f"学员：{said[0]}", TEXT_LIMIT)
     return _clip(f"学员发来{len(said)}条：\n" + "\n".join(f"· {line}" for line in said), TEXT_LIMIT)

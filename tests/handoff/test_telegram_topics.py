@@ -183,3 +183,17 @@ async def test_an_opening_cut_off_is_taken_up_again(
     await group.topics.sync()
     [thread] = group.threads()
     assert group.posts(thread)[0].startswith(f"转人工 #{handoff_id}")
+
+
+async def test_the_trainees_photo_reaches_the_topic(group: StaffGroup) -> None:
+    trainee, fake = group.user, group.fake
+    assert "您排在第一位" in await trainee.say("转人工")
+    await group.topics.sync()
+    [thread] = group.threads()
+    picture = b"\xff\xd8\xff\xe0" + b"a photo of a certificate" * 40
+    await trainee.send(trainee.updates.photo(picture))
+    await group.topics.sync()
+    assert group.posts(thread)[-1] == "学员：［照片］"
+    [photo] = [c for c in fake.sent(STAFF_CHAT) if c.method == "sendPhoto"]
+    assert int(photo.fields["message_thread_id"]) == thread
+    assert photo.files["photo"][1] == picture
