@@ -15,6 +15,7 @@ import actions.client
 import nlu
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
+from bot.channels.pace import SharedPace
 from bot.channels.remote import RemoteRasa
 from bot.channels.rest import Handler, Transcript, rest_router
 from bot.channels.telegram.channel import TelegramChannel, build_channel
@@ -46,8 +47,8 @@ from services.context import Backend
 from services.errors import ERROR_RESPONSES, install_error_handlers
 from services.limits import BodySizeLimit
 from services.settings import get_settings
-
 from services.slow_bodies import BodyDeadline
+
 
 def _interpreter(backend: Backend, settings: AssistantSettings) -> Interpreter:
     return nlu.load_interpreter(backend.settings.data_dir / "models", settings.rasa_nlu_url)
@@ -134,7 +135,9 @@ def create_assistant_app(
     notices = NoticesClient(to_backend, service_key(backend.settings.secret_key))
     scheduler = NoticeScheduler(
         notices,
-        Delivery(notices, outbound, load_domain()),
+        Delivery(
+            notices, outbound, load_domain(), sms_pace=SharedPace(backend.sessions, "sms", settings.sms_rate)
+        ),
         Leadership(backend.engine),
         every_seconds=settings.notices_every_seconds,
         batch=settings.notices_batch,
@@ -153,7 +156,7 @@ def create_assistant_app(
             http=to_backend,
             lease_seconds=settings.wechat_lease_seconds,
         )
-        outbound.register(wechat.output)
+        outbound.register(wechat.output, SharedPace(backend.sessions, "wechat", settings.wechat_rate))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -203,6 +206,7 @@ def create_assistant_app(
         upload_limit=settings.webhook_max_bytes,
         csv_limit=backend.settings.max_csv_bytes,
     )
+    app.add_middleware(BodyDeadline, seconds=backend.settings.request_body_timeout_seconds)
     app.include_router(rest_router(handler, mailbox, transcript))
     app.include_router(web_router())
     desk = Desk(
@@ -211,7 +215,6 @@ def create_assistant_app(
         outbound,
         clock=backend.now,
         replies=load_replies(settings.staff_replies),
-    app.add_middleware(BodyDeadline, seconds=backend.settings.request_body_timeout_seconds)
         profile=BackendProfile(to_backend, service_key(backend.settings.secret_key)).lines,
     )
     app.include_router(console_router(StaffAccounts(backend.engine), desk, backend.now))

@@ -38,3 +38,5 @@ class AssistantSettings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"  # another API server (a test double)
     wechat_template_id: str | None = None  # a template with {{content.DATA}}, used outside 48 hours
     wechat_lease_seconds: float = 120.0  # a message left unfinished this long is taken up again
+    wechat_rate: float = 20.0  # messages per second pushed to WeChat (notices, staff), over all processes
+    sms_rate: float = 10.0  # notices per second handed to the SMS gateway, over all processes

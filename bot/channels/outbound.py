@@ -6,6 +6,7 @@ Each channel registers its output once (the composition root does it); the regis
 from __future__ import annotations
 
 from bot.channels.base import Answer, OutputChannel, split_conversation_id
+from bot.channels.pace import SharedPace
 
 
 class UnknownChannel(LookupError):
@@ -15,9 +16,13 @@ class UnknownChannel(LookupError):
 class Outbound:
     def __init__(self) -> None:
         self._outputs: dict[str, OutputChannel] = {}
+        self._paces: dict[str, SharedPace] = {}
 
-    def register(self, output: OutputChannel) -> None:
+    def register(self, output: OutputChannel, pace: SharedPace | None = None) -> None:
+        """`pace`: the platform's rate kept over every process (one answer, one message)."""
         self._outputs[output.name] = output
+        if pace is not None:
+            self._paces[output.name] = pace
 
     async def send(self, conversation: str, answers: list[Answer]) -> list[str]:
         """Send `answers` to the chat `conversation` (`<channel>:<chat id>`); the platform's ids of
@@ -28,4 +33,7 @@ class Outbound:
             raise UnknownChannel(channel)
         if not answers:
             return []
+        pace = self._paces.get(channel)
+        if pace is not None:
+            await pace.wait(len(answers))
         return await output.send(chat_id, answers)

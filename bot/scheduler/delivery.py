@@ -12,6 +12,7 @@ import structlog
 
 from bot.channels.base import Answer
 from bot.channels.outbound import Outbound, UnknownChannel
+from bot.channels.pace import SharedPace
 from bot.channels.telegram.sender import ChatBlocked
 from bot.runtime.domain import Domain
 from bot.runtime.responses import render
@@ -30,9 +31,15 @@ SENDING_AT_ONCE = 10  # notices being sent at a time: enough to keep any platfor
 
 class Delivery:
     def __init__(
-        self, client: NoticesClient, outbound: Outbound, domain: Domain, at_once: int = SENDING_AT_ONCE
+        self,
+        client: NoticesClient,
+        outbound: Outbound,
+        domain: Domain,
+        at_once: int = SENDING_AT_ONCE,
+        sms_pace: SharedPace | None = None,
     ) -> None:
         self.client = client
+        self.sms_pace = sms_pace  # the SMS gateway's rate, kept over every process
         self.outbound = outbound
         self.domain = domain
         self._slots = asyncio.Semaphore(at_once)
@@ -101,6 +108,8 @@ class Delivery:
         if self._stopped(notice):
             return Result(notice, "cancelled")
         if notice.has_phone:
+            if self.sms_pace is not None:
+                await self.sms_pace.wait()
             await self.client.sms(notice, self.sms_text(notice))
             return None
         if blocked:

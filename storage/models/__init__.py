@@ -19,6 +19,7 @@ from storage.models.learning import (
     WatchSession,
 )
 from storage.models.notices import Notice, NoticeBroadcast, NoticeOptOut
+from storage.models.paces import SendPace
 from storage.models.registry import AuthToken, Certificate, HoursRecord, Person, Photo, RegistryAccount
 from storage.models.sms import SmsCode, SmsMessage
 from storage.models.staff import (
@@ -63,6 +64,7 @@ __all__ = [
     "Question",
     "RegistryAccount",
     "RejectedReport",
+    "SendPace",
     "SmsCode",
     "SmsMessage",
     "StaffAudit",
