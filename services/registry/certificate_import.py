@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,19 @@ from rules.positions import Category, canonical_position, category_of
 from storage.models import Certificate, Person
 
 COLUMNS = ("name", "id_number", "certificate_number", "position", "category", "status", "remark", "issued_on")
+# The columns in the administrator's words, naming each problem of a row.
+LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "certificate_number": "证书编号",
+    "position": "岗位名称",
+    "category": "人员类别",
+    "status": "证书状态",
+    "remark": "备注",
+    "issued_on": "发证日期",
+}
 STATUSES = ("正常", "非正常")
+_T = TypeVar("_T")
 _CERTIFICATE_NUMBER = re.compile(r"^[\u4e00-\u9fff]{0,8}\d{4,20}$")
 _DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"))
 
@@ -87,35 +100,66 @@ def _parse_date(raw: str, today: date) -> date:
     raise InvalidIdentity(f"发证日期“{raw}”不对，应写成 2023-05-01 这样")
 
 
-def _parse_row(line: int, record: dict[str, str], today: date) -> CertificateRow:
-    name = validate_name(record["name"])
-    id_number = parse_id_number(record["id_number"], today=today).value
-    number = validate_certificate_number(record["certificate_number"])
-    position = canonical_position(record["position"])
-    if position is None:
-        raise InvalidIdentity(f"岗位名称“{record['position'].strip()}”不在岗位目录里")
-    category = record["category"].strip()
+def _name(raw: str) -> str:
+    try:
+        return validate_name(raw)
+    except InvalidIdentity:
+        raise InvalidIdentity(f"姓名“{raw.strip()}”不像真实姓名，应为2到20个汉字") from None
+
+
+def _category(raw: str, position: str | None) -> str:
+    category = raw.strip()
     if category not in (Category.PROFESSIONAL.value, Category.SKILLED.value):
         raise InvalidIdentity("人员类别应为“专业人员”或“技能人员”")
-    if category_of(position) != category:
+    if position is not None and category_of(position) != category:
         raise InvalidIdentity(f"{position}属于{category_of(position)}，不是{category}")
-    status = record["status"].strip()
-    if status not in STATUSES:
-        raise InvalidIdentity("证书状态应为“正常”或“非正常”")
-    remark = record["remark"].strip()
-    if len(remark) > 100:
+    return category
+
+
+def _position(raw: str) -> str:
+    position = canonical_position(raw)
+    if position is None:
+        raise InvalidIdentity(f"岗位名称“{raw.strip()}”不在岗位目录里")
+    return position
+
+
+def _status(raw: str) -> str:
+    if raw.strip() not in STATUSES:
+        raise InvalidIdentity(f"证书状态“{raw.strip()}”不对，应为“正常”或“非正常”")
+    return raw.strip()
+
+
+def _remark(raw: str) -> str:
+    if len(raw.strip()) > 100:
         raise InvalidIdentity("备注不能超过100个字")
-    return CertificateRow(
-        line,
-        name,
-        id_number,
-        number,
-        position,
-        category,
-        status,
-        remark,
-        _parse_date(record["issued_on"], today),
-    )
+    return raw.strip()
+
+
+def _parse_row(line: int, record: dict[str, str], today: date) -> CertificateRow | RowError:
+    """The row, or every problem it has in one error: the administrator fixes the line once."""
+    problems: list[str] = []
+
+    def checked(column: str, parse: Callable[[str], _T]) -> _T | None:
+        try:
+            return parse(record[column])
+        except InvalidIdentity as exc:
+            said = str(exc)
+            problems.append(said if said.startswith(LABELS[column]) else f"{LABELS[column]}：{said}")
+            return None
+
+    name = checked("name", _name)
+    id_number = checked("id_number", lambda raw: parse_id_number(raw, today=today).value)
+    number = checked("certificate_number", validate_certificate_number)
+    position = checked("position", _position)
+    category = checked("category", lambda raw: _category(raw, position))
+    status = checked("status", _status)
+    remark = checked("remark", _remark)
+    issued = checked("issued_on", lambda raw: _parse_date(raw, today))
+    if problems:
+        return RowError(line, "；".join(problems))
+    assert name and id_number and number and position and category and status and remark is not None
+    assert issued is not None
+    return CertificateRow(line, name, id_number, number, position, category, status, remark, issued)
 
 
 def parse_csv(data: bytes, *, today: date) -> ParsedFile:
@@ -144,10 +188,9 @@ def parse_csv(data: bytes, *, today: date) -> ParsedFile:
         if None in record:
             parsed.errors.append(RowError(line, "这一行的列数比表头多"))
             continue
-        try:
-            row = _parse_row(line, values, today)
-        except InvalidIdentity as exc:
-            parsed.errors.append(RowError(line, str(exc)))
+        row = _parse_row(line, values, today)
+        if isinstance(row, RowError):
+            parsed.errors.append(row)
             continue
         if row.certificate_number in seen_numbers:
             parsed.errors.append(

@@ -74,7 +74,8 @@ async def test_one_bad_row_imports_nothing_and_names_each_line(
     assert "机成员" in lines[5]
     assert "技能人员" in lines[6]
     assert "与第2行重复" in lines[7]
-    assert "姓名" in lines[8]
+    # every problem of a row at once, each named by its column
+    assert [part[:4] for part in lines[8].split("；")] == ["姓名“<", "证书编号", "证书状态", "发证日期"]
     assert await certificate_count(backend) == 0
 
     skipped = (await upload(client, admin_headers, body, skip_invalid="true")).json()
