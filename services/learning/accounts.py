@@ -18,7 +18,7 @@ from rules.identity import InvalidIdentity, normalize_phone, parse_id_number, va
 from services.auth import check_login, hash_password, open_session
 from services.context import Backend
 from services.errors import AppError
-from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code
+from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code, used_just_now
 from storage.models import Certificate, LearningAccount, LearningCertificate, Person
 
 SYSTEM = "learning"
@@ -65,6 +65,11 @@ async def register(backend: Backend, *, name: str, id_number: str, phone: str, c
     verdict = Verdict.OK
     try:
         async with backend.transaction() as session:
+            retried = await _registered_by(
+                backend, session, name=clean_name, id_number=clean_id, phone=clean_phone, code=code
+            )
+            if retried is not None:
+                return retried
             person = await session.scalar(select(Person).where(Person.id_number == clean_id))
             if person is not None and person.name != clean_name:
                 raise AppError(422, "name_mismatch", "姓名和身份证号对不上，请填写身份证上的真实姓名")
@@ -107,6 +112,35 @@ async def register(backend: Backend, *, name: str, id_number: str, phone: str, c
     # A wrong code was counted by the committed transaction above; only now is it reported.
     raise_for(verdict)
     return account
+
+
+async def _registered_by(
+    backend: Backend, session: AsyncSession, *, name: str, id_number: str, phone: str, code: str
+) -> LearningAccount | None:
+    """The account this very registration opened, when it comes again with the code it used: its
+    answer was lost (a dropped connection, a server killed after the commit), so the retry is told
+    the same success instead of "already registered", and nothing is written twice."""
+    account = await session.scalar(
+        select(LearningAccount)
+        .join(Person)
+        .where(
+            Person.id_number == id_number,
+            Person.name == name,
+            LearningAccount.phone == phone,
+            LearningAccount.must_change_password.is_(True),
+        )
+    )
+    if account is None:
+        return None
+    used = await used_just_now(
+        session,
+        phone=phone,
+        purpose=Purpose.REGISTER_LEARNING,
+        code=code,
+        secret=backend.settings.secret_key,
+        now=backend.now(),
+    )
+    return account if used else None
 
 
 async def pull_certificates(session: AsyncSession, account: LearningAccount, *, now: datetime) -> int:

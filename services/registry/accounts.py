@@ -4,6 +4,7 @@ Login is the ID number; the first password is the registered phone number and mu
 Registration needs the SMS code texted to that phone: a name and an ID number alone no longer take
 a worker's account, and whoever registers has proved a phone that staff can trace. Should someone
 else still hold it, staff reset it after checking identity (`services.registry.reset`).
+A registration retried with the code it used (its answer lost) is told the same success again.
 Repeated wrong passwords lock the account for a while; the count is committed even when the
 login fails, so a locked account stays locked.
 """
@@ -22,7 +23,7 @@ from rules.identity import InvalidIdentity, normalize_phone, parse_id_number, va
 from services.auth import check_login, hash_password, open_session
 from services.context import Backend
 from services.errors import AppError
-from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code
+from services.sms.codes import CodePolicy, Purpose, Verdict, check_code, raise_for, send_code, used_just_now
 from storage.models import Person, RegistryAccount
 
 SYSTEM = "registry"
@@ -107,6 +108,8 @@ async def _open(backend: Backend, applicant: Applicant, *, code: str | None) -> 
     verdict = Verdict.OK
     try:
         async with backend.transaction() as session:
+            if code is not None and (retried := await _registered_by(backend, session, applicant, code)):
+                return retried
             person = await _still_free(session, applicant)
             if code is not None:
                 verdict = await check_code(
@@ -136,6 +139,37 @@ async def _open(backend: Backend, applicant: Applicant, *, code: str | None) -> 
     # A wrong code was counted by the committed transaction above; only now is it reported.
     raise_for(verdict)
     return account
+
+
+async def _registered_by(
+    backend: Backend, session: AsyncSession, applicant: Applicant, code: str
+) -> RegistryAccount | None:
+    """The account this very registration opened, when it comes again with the code it used.
+
+    Its answer was lost (a dropped connection, a server killed after the commit): the retry is told
+    the same success instead of "already registered", and nothing is written twice.
+    """
+    account = await session.scalar(
+        select(RegistryAccount)
+        .join(Person)
+        .where(
+            Person.id_number == applicant.id_number,
+            Person.name == applicant.name,
+            RegistryAccount.phone == applicant.phone,
+            RegistryAccount.must_change_password.is_(True),
+        )
+    )
+    if account is None:
+        return None
+    used = await used_just_now(
+        session,
+        phone=applicant.phone,
+        purpose=Purpose.REGISTER_REGISTRY,
+        code=code,
+        secret=backend.settings.secret_key,
+        now=backend.now(),
+    )
+    return account if used else None
 
 
 def _id_taken() -> AppError:

@@ -190,6 +190,24 @@ async def check_code(
     return Verdict.EXHAUSTED
 
 
+async def used_just_now(
+    session: AsyncSession, *, phone: str, purpose: Purpose, code: str, secret: str, now: datetime
+) -> bool:
+    """Whether `code` is the phone's latest code of `purpose`, already used and not yet expired.
+
+    The request that used it succeeded; one that arrives again with it is that request retried
+    (its answer was lost to a dropped connection or a killed server) and may be told the same.
+    Nothing is counted: a wrong code here is simply not a retry.
+    """
+    latest = await _latest(session, phone, purpose)
+    return (
+        latest is not None
+        and latest.used_at is not None
+        and now < latest.expires_at
+        and hmac.compare_digest(latest.code_hash, _code_hash(secret, phone, purpose.value, code.strip()))
+    )
+
+
 def raise_for(verdict: Verdict) -> None:
     """Turn a failed verdict into the person's error message."""
     if verdict is not Verdict.OK:
