@@ -197,3 +197,18 @@ async def test_the_trainees_photo_reaches_the_topic(group: StaffGroup) -> None:
     [photo] = [c for c in fake.sent(STAFF_CHAT) if c.method == "sendPhoto"]
     assert int(photo.fields["message_thread_id"]) == thread
     assert photo.files["photo"][1] == picture
+
+
+async def test_a_colleague_cannot_answer_in_a_topic_another_took(group: StaffGroup) -> None:
+    trainee, fake = group.user, group.fake
+    assert "您排在第一位" in await trainee.say("转人工")
+    await group.topics.sync()
+    [thread] = group.threads()
+    await group.write(thread, "/take", staff_id=901, name="王")
+    await group.write(thread, "/take", staff_id=902, name="赵")
+    assert group.posts(thread)[-1] == "这个对话已经被同事接走了"
+    await group.write(thread, "我来回答", staff_id=902, name="赵")
+    assert group.posts(thread)[-1] == "这个对话不在您名下"
+    await group.write(thread, "/close 抢一下", staff_id=902, name="赵")
+    assert group.posts(thread)[-1] == "这个对话不在您名下"
+    assert not any("我来回答" in text or "已结束" in text for text in fake.texts(5001))
