@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.resources import files
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from services.admin_api import router as admin_router
@@ -26,6 +30,8 @@ from storage.db import create_engine, session_factory
 from storage.migrate import current_revision, head_revisions
 
 VERSION = "0.1.0"
+# Swagger UI and ReDoc come from a package, not a CDN: /docs works on a machine with no internet.
+DOCS_ASSETS = "/docs-assets"
 PHOTO_UPLOAD_LIMIT = 20 * 1024 * 1024
 
 
@@ -70,6 +76,8 @@ def create_app(
         description="管理系统 (registry) and 继续教育平台 (learning) of the certificate-renewal process.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.backend = backend
     install_error_handlers(app)
@@ -87,6 +95,7 @@ def create_app(
     app.include_router(chatlinks_router)
     app.include_router(notices_router)
     app.include_router(broadcasts_router)
+    install_docs(app)
 
     @app.get(
         "/health",
@@ -119,3 +128,36 @@ def create_app(
         )
 
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc with their scripts served from this app."""
+    app.mount(
+        DOCS_ASSETS, StaticFiles(directory=str(files("fastapi_offline") / "static")), name="docs-assets"
+    )
+
+    def assets(request: Request) -> str:
+        return f"{request.scope.get('root_path', '')}{DOCS_ASSETS}"
+
+    def openapi_url(request: Request) -> str:
+        return f"{request.scope.get('root_path', '')}{app.openapi_url}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url(request),
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets(request)}/swagger-ui.css",
+            swagger_favicon_url=f"{assets(request)}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url(request),
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{assets(request)}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets(request)}/favicon.png",
+            with_google_fonts=False,
+        )
