@@ -38,6 +38,7 @@ class NoticeScheduler:
         self.lease_seconds = lease_seconds
         self.cancel_check_seconds = cancel_check_seconds
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Task[None] | None = None
 
     async def tick(self) -> int:
         """One round, if this process leads: the reminder rules, then notices claimed and delivered
@@ -88,6 +89,11 @@ class NoticeScheduler:
                     log.exception("broadcast_cancel_check_failed")
 
     async def _job(self) -> None:
+        """Start a tick unless the last one still runs (a long broadcast spans many intervals)."""
+        if self._ticking is None or self._ticking.done():
+            self._ticking = asyncio.create_task(self._logged_tick())
+
+    async def _logged_tick(self) -> None:
         try:
             await self.tick()
         except Exception:
@@ -112,5 +118,10 @@ class NoticeScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        ticking, self._ticking = self._ticking, None
+        if ticking is not None:
+            ticking.cancel()  # what it was sending is recorded when the lease runs out (unknown)
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticking
         await self.delivery.reports.close()
         await self.leadership.release()
