@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN = $(VENV)/bin
 DATA_DIR ?= $(or $(JIANPEI_DATA_DIR),var)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 INSTALLED = $(VENV)/.installed
 
 .PHONY: install system-packages run test lint bench clean
@@ -24,7 +26,7 @@ run: install
 	$(BIN)/jianpei db upgrade
 	test -f $(DATA_DIR)/.demo-loaded || ($(BIN)/jianpei admin demo-data && $(BIN)/jianpei admin load-catalog \
 	  && touch $(DATA_DIR)/.demo-loaded)
-	$(BIN)/jianpei serve
+	$(BIN)/jianpei serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

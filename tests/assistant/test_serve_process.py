@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import stat
 import subprocess
 import sys
@@ -143,6 +144,18 @@ async def test_the_server_log_holds_no_chat_id_token_or_signed_link(data_dir: Pa
         await http.get(f"/learning/player?ticket={ticket}")
         await http.post("/api/learning/player-links/redeem", json={"ticket": ticket})
     printed = log.read_text()
-    assert "jianpei is up" in printed
+    assert "jianpei is up" in printed and "/openapi.json" in printed
     for secret in (sender, "Zq8secretchat41", ticket, ticket.split(".")[1], ADMIN_TOKEN):
         assert secret not in printed, re.findall(rf".*{re.escape(secret)}.*", printed)[:3]
+
+
+def test_a_busy_port_is_one_clear_line_before_anything_starts(data_dir: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        refused = run(data_dir, "serve", "--port", str(port))
+    assert refused.returncode == 1
+    assert f"端口 {port} 已被占用" in refused.stderr and "PORT=8080" in refused.stderr, refused.stderr
+    assert "jianpei is up" not in refused.stdout + refused.stderr
+    assert "Traceback" not in refused.stderr
