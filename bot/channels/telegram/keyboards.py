@@ -17,7 +17,7 @@ from aiogram.methods import EditMessageReplyMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.telegram.sender import ChatBlocked, Sender, chat_row
+from bot.channels.telegram.sender import Sender, chat_row
 from storage.models import TelegramChat
 
 log = structlog.get_logger(__name__)
@@ -54,8 +54,11 @@ class Keyboards:
             return
         await chat_row(self.sessions, chat_id, keyboard_message_id=message_id)
         if before:
-            # too old to edit (48 hours), already edited, or the chat is gone: nothing to take off
-            with contextlib.suppress(TelegramAPIError, ChatBlocked):
-                await self.sender.call(
-                    chat_id, EditMessageReplyMarkup(chat_id=chat_id, message_id=before, reply_markup=None)
+            # Taking the buttons off is for the eye: a tap on them is refused anyway. So it posts no
+            # message, waits for no slot of the chat's one-a-second pace (that would delay the reply
+            # behind it) and is not retried; too old to edit (48 hours), already edited, a refused
+            # or blocked chat: the buttons simply stay.
+            with contextlib.suppress(TelegramAPIError):
+                await self.sender.bot(
+                    EditMessageReplyMarkup(chat_id=chat_id, message_id=before, reply_markup=None)
                 )
