@@ -62,6 +62,9 @@ class ValidateAssessmentForm(FormValidationAction):
                     {"title": "电子证书", "payload": "/renew_certificate"},
                 ],
             )
-        else:
-            dispatcher.utter_message(text=paper["message"])
+        else:  # the backend's words say when the next paper may be asked for
+            dispatcher.utter_message(
+                text=f"{paper['message']}。到时跟我说“再考一次”。",
+                buttons=[{"title": "再考一次", "payload": "/start_assessment"}],
+            )
         return {"answer": "done"}

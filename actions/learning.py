@@ -312,8 +312,10 @@ class ActionAssessment(Resumable):
             paper = await backend.start_paper(tracker.sender_id, ready[0]["id"])
         except BackendError as error:
             return await explain_platform_error(dispatcher, tracker, error, then)
+        chosen = ready[0]
         dispatcher.utter_message(
-            text=f"考核开始，{paper['message']}。点选项作答，说“取消”可以先退出，下次接着答。"
+            text=f"{chosen['position']}证书（{chosen['certificate_number']}）{chosen['cycle_year']}年度的考核开始，"
+            f"{paper['message']}。点选项作答，说“取消”可以先退出，下次接着答。"
         )
         return [
             SlotSet("exam_enrolment", ready[0]["id"]),

@@ -5,6 +5,7 @@ A trainee sees and changes only their own account, certificates, orders, session
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -50,6 +51,8 @@ from services.learning.views import enrolment_out, enrolments_of
 from services.security import authenticated_person, bearer
 from storage.models import Enrolment, LearningAccount
 from storage.models.learning import CourseKind
+
+CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")  # the trainee's clock
 
 router = APIRouter(prefix="/api/learning", tags=["继续教育平台 learning"])
 
@@ -294,8 +297,13 @@ def _paper_out(paper: assessment.Paper) -> PaperOut:
         message = f"共{len(questions)}题，已答{len(questions) - len(unanswered)}题"
     elif attempt.passed:
         message = f"考核通过，得分{attempt.score}分"
-    else:
-        message = f"考核没有通过，得分{attempt.score}分（{paper.pass_mark}分及格），可以稍后再考"
+    else:  # when he may try again, in the trainee's own clock (Beijing time)
+        assert attempt.submitted_at is not None
+        retry_at = attempt.submitted_at + timedelta(minutes=paper.retry_minutes)
+        message = (
+            f"考核没有通过，得分{attempt.score}分（{paper.pass_mark}分及格）。"
+            f"{paper.retry_minutes}分钟后可以再考（{retry_at.astimezone(CHINA_TIME):%H:%M}以后）"
+        )
     return PaperOut(
         total=len(questions),
         answered=len(questions) - len(unanswered),

@@ -40,6 +40,7 @@ class Paper:
     attempt: AssessmentAttempt
     questions: list[PaperQuestion]
     pass_mark: int
+    retry_minutes: int  # after a fail, the wait before the next paper
 
 
 async def _questions(session: AsyncSession, attempt: AssessmentAttempt) -> list[PaperQuestion]:
@@ -72,6 +73,7 @@ async def _paper(session: AsyncSession, backend: Backend, attempt: AssessmentAtt
         attempt=attempt,
         questions=await _questions(session, attempt),
         pass_mark=backend.settings.learning_pass_mark,
+        retry_minutes=backend.settings.learning_retry_cooldown_minutes,
     )
 
 

@@ -4,6 +4,7 @@ question at a time, pass mark and retry cooldown from the configuration."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta, timezone
 
 import httpx
 import pytest
@@ -63,6 +64,8 @@ async def test_failing_waits_for_the_cooldown_then_passing_completes(
     failed = await sit_paper(client, backend, trainee, order["id"], right=5)
     assert failed.status_code == 200
     assert failed.json()["score"] == 50 and failed.json()["passed"] is False
+    ready_at = (clock() + timedelta(minutes=30)).astimezone(timezone(timedelta(hours=8)))
+    assert f"30分钟后可以再考（{ready_at:%H:%M}以后）" in failed.json()["message"], "when, in Beijing time"
 
     url = f"/api/learning/enrolments/{order['id']}/assessment"
     too_soon = await client.post(url, headers=trainee.headers)
