@@ -3,8 +3,8 @@
 A separate job, never part of `make test`: it needs a Rasa 3.6 server trained on this repository's
 files and started with its HTTP API (`rasa run --enable-api`), given by `JIANPEI_RASA_URL`, whose
 endpoints.yml calls the action server at `http://127.0.0.1:$JIANPEI_ACTIONS_PORT/webhook` (5055).
-Each story gets a fresh backend (test database, fake clock) served over HTTP and `jianpei actions`
-on that port pointed at it; messages go to the Rasa server's REST channel, and the turn's events
+Each story gets a fresh backend (test database, fake clock) served over HTTP on one port, which the
+run's `jianpei actions` calls; messages go to the Rasa server's REST channel, and the turn's events
 are read from its tracker (`GET /conversations/{sender}/tracker`). Stories whose metadata says
 `engines: [embedded]` show behaviours only the embedded runtime has (README lists them) and are
 not sent to Rasa. Without `JIANPEI_RASA_URL` the job fails: it is never skipped quietly."""
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 import yaml
 
 from bot.app import create_assistant_app
@@ -31,7 +33,6 @@ from bot.settings import AssistantSettings
 from nlu import Interpreter
 from services.context import Backend
 from tests.assistant.stories import ENGINES, STORIES_FILE, last_turn
-from tests.assistant.test_end_to_end import uvicorn_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_VARIABLE = (
@@ -84,44 +85,71 @@ def rasa_url() -> str:
     return url
 
 
+BACKEND_PORT = int(os.environ.get("JIANPEI_STORY_BACKEND_PORT", "18077"))  # each story's backend, in turn
+
+
+@asynccontextmanager
+async def serving_on(app: Any, port: int) -> AsyncIterator[str]:
+    """The app under uvicorn at 127.0.0.1:`port`, one story's backend after another on the same port."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@asynccontextmanager
+async def action_server(data_dir: Path, secret_key: str) -> AsyncIterator[None]:
+    """`jianpei actions` on JIANPEI_ACTIONS_PORT (5055, where the Rasa server's endpoints.yml calls),
+    once per run, calling the story backends at BACKEND_PORT."""
+    port = int(os.environ.get("JIANPEI_ACTIONS_PORT", "5055"))
+    env = {
+        **os.environ,
+        "JIANPEI_BACKEND_URL": f"http://127.0.0.1:{BACKEND_PORT}",
+        "JIANPEI_ENV": "test",
+        "JIANPEI_DATA_DIR": str(data_dir),
+        "JIANPEI_SECRET_KEY": secret_key,
+    }
+    command = (str(Path(sys.executable).parent / "jianpei"), "actions", "--port", str(port))
+    process = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        async with httpx.AsyncClient(timeout=60) as probe:
+            for _attempt in range(1200):
+                try:
+                    if (await probe.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)  # readiness poll: the action server is starting
+            else:
+                pytest.fail("jianpei actions did not start within two minutes")
+        yield
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 @asynccontextmanager
 async def rasa_engine(
     backend: Backend, interpreter: Interpreter
 ) -> AsyncIterator[tuple[RasaEngine, httpx.AsyncClient]]:
-    """The engine, and a client of the backend the action server calls (the story's world)."""
+    """The engine, and a client of the story's backend, which the action server calls."""
     url = rasa_url()
-    port = int(os.environ.get("JIANPEI_ACTIONS_PORT", "5055"))
     app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
-    async with uvicorn_serving(app) as backend_url:
-        env = {
-            **os.environ,
-            "JIANPEI_BACKEND_URL": backend_url,
-            "JIANPEI_ENV": "test",
-            "JIANPEI_DATA_DIR": str(backend.settings.data_dir),
-            "JIANPEI_SECRET_KEY": backend.settings.secret_key,
-        }
-        command = (str(Path(sys.executable).parent / "jianpei"), "actions", "--port", str(port))
-        process = await asyncio.create_subprocess_exec(
-            *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-        try:
-            async with httpx.AsyncClient(timeout=60) as probe:
-                for _attempt in range(600):
-                    try:
-                        if (await probe.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        await asyncio.sleep(0.1)  # readiness poll: the action server is starting
-                else:
-                    pytest.fail("jianpei actions did not start within a minute")
-            async with (
-                httpx.AsyncClient(base_url=url.rstrip("/"), timeout=120) as rasa,
-                httpx.AsyncClient(base_url=backend_url, timeout=60) as http,
-            ):
-                yield RasaEngine(rasa, secrets.token_hex(3)), http
-        finally:
-            process.terminate()
-            await process.wait()
+    async with (
+        serving_on(app, BACKEND_PORT) as backend_url,
+        httpx.AsyncClient(base_url=url.rstrip("/"), timeout=120) as rasa,
+        httpx.AsyncClient(base_url=backend_url, timeout=60) as http,
+    ):
+        yield RasaEngine(rasa, secrets.token_hex(3)), http
 
 
 PLAIN_FILE = ROOT / "tests" / "test_conversations_rasa.yml"

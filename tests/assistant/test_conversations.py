@@ -4,6 +4,7 @@ embedded runtime; `python -m tests.rasa_parity` plays the same stories against a
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from nlu import Interpreter
 from services.context import Backend
 from tests.assistant.stories import load_stories, run_story
-from tests.rasa_parity import ENGINE_VARIABLE, rasa_engine
+from tests.rasa_parity import ENGINE_VARIABLE, action_server, rasa_engine
 
 STORIES = load_stories()
 ON_RASA = os.environ.get(ENGINE_VARIABLE) == "rasa"
@@ -25,9 +26,25 @@ def _selected(story: Any) -> Any:
     return story
 
 
+@pytest.fixture(scope="session")
+async def rasa_actions(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
+    """`jianpei actions` for the whole Rasa run (the secret is the test backends' own); nothing in
+    the embedded run."""
+    if not ON_RASA:
+        yield
+        return
+    async with action_server(tmp_path_factory.mktemp("actions"), "test-secret"):
+        yield
+
+
 @pytest.mark.parametrize("story", [_selected(s) for s in STORIES], ids=[s.name for s in STORIES])
 async def test_story(
-    story: Any, chat_http: httpx.AsyncClient, backend: Backend, clock: Any, interpreter: Interpreter
+    story: Any,
+    chat_http: httpx.AsyncClient,
+    backend: Backend,
+    clock: Any,
+    interpreter: Interpreter,
+    rasa_actions: None,
 ) -> None:
     if ON_RASA:
         async with rasa_engine(backend, interpreter) as (engine, http):

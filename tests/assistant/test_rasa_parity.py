@@ -16,9 +16,9 @@ from nlu.trainingdata import load_training_data
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from tests.assistant.conftest import Chat
-from tests.assistant.stories import bind_demo_trainee, photo, turn_events
+from tests.assistant.stories import bind_demo_trainee, load_stories, photo, turn_events
 from tests.conftest import FakeClock
-from tests.rasa_parity import PLAIN_FILE, plain_rasa_stories
+from tests.rasa_parity import PLAIN_FILE, ROOT, plain_rasa_stories
 
 
 def test_every_leaving_word_of_the_runtime_is_a_training_example_of_its_intent() -> None:
@@ -80,3 +80,31 @@ async def test_the_trigger_payload_in_a_text_step_is_refused_and_never_stored(
 def test_the_plain_rasa_subset_beside_the_stories_is_current() -> None:
     """tests/test_conversations_rasa.yml is what `python -m tests.rasa_parity --export` writes now."""
     assert PLAIN_FILE.read_text(encoding="utf-8") == plain_rasa_stories()
+
+
+def _parity_rows() -> list[tuple[str, str, str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Rasa parity") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 3 and cells[0] != "behaviour":
+            rows.append((cells[0], cells[1], cells[2]))
+    return rows
+
+
+def test_the_readme_parity_list_names_real_tests_and_agrees_with_the_stories() -> None:
+    rows = _parity_rows()
+    assert len(rows) >= 30
+    stories = {story.name: story for story in load_stories()}
+    for behaviour, on_rasa, test in rows:
+        if test.startswith("story: "):
+            story = stories.get(test.removeprefix("story: "))
+            assert story is not None, f"{behaviour}: no story {test!r}"
+            assert ("rasa" in story.engines) == on_rasa.startswith("yes"), f"{behaviour}: {on_rasa!r}"
+        else:
+            path, _, function = test.partition("::")
+            assert f"def {function}(" in (ROOT / path).read_text(encoding="utf-8"), f"{behaviour}: {test}"
+    listed = {test.removeprefix("story: ") for _, _, test in rows}
+    assert {name for name, story in stories.items() if "rasa" not in story.engines} <= listed
