@@ -73,8 +73,9 @@ class Served:
 
 
 @contextmanager
-def serve_process(database_url: str, **extra_env: str) -> Iterator[Served]:
-    """Migrate, then run `jianpei serve` as its own process, exactly as an operator starts it."""
+def serve_process(database_url: str, *, workers: int = 1, **extra_env: str) -> Iterator[Served]:
+    """Migrate, then run `jianpei serve` as its own process (with `workers` worker processes),
+    exactly as an operator starts it."""
     with tempfile.TemporaryDirectory(prefix="jianpei-bench-data-") as data_dir:
         env = {
             **os.environ,
@@ -87,8 +88,9 @@ def serve_process(database_url: str, **extra_env: str) -> Iterator[Served]:
             [sys.executable, "-m", "bot.cli", "db", "upgrade"], env=env, check=True, capture_output=True
         )
         port = free_port()
+        several = ["--workers", str(workers)] if workers > 1 else []
         server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), *several],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -111,8 +113,51 @@ def serve_process(database_url: str, **extra_env: str) -> Iterator[Served]:
             server.wait(timeout=30)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants (Linux /proc): a server's workers too."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def tree_core_wait_seconds(pid: int) -> float:
+    """Time the threads of a process tree spent ready to run but waiting for a core (Linux
+    schedstat): on a shared machine, the part of the wall time when the server wanted the CPU and
+    others had it."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy so far (all processes, all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def serving(database_url: str, **extra_env: str) -> Iterator[str]:
     """Migrate, then run `jianpei serve` as its own process; yields its base URL."""
-    with serve_process(database_url, **extra_env) as served:
+    with serve_process(database_url, workers=1, **extra_env) as served:
         yield served.base
