@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import math
 import os
+import socket
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import typer
 
 if TYPE_CHECKING:
@@ -31,18 +35,24 @@ def serve(
     from bot.settings import AssistantSettings
     from services.logging import configure_logging
 
+    taken = port_taken(host, port)
+    if taken:
+        typer.echo(taken, err=True)
+        raise typer.Exit(1)
     base = f"http://{host}:{port}"
     settings = server_settings(load_settings(say_secret=True), base)
     configure_logging(settings.env)
     assistant = AssistantSettings()
     dialogue = f"外部 Rasa external Rasa: {assistant.rasa_url}" if assistant.rasa_url else "内置 embedded"
-    typer.echo(
+    announce_when_up(
+        base,
         "建培助手已启动 / jianpei is up:\n"
         f"  网页聊天 web chat: {base}/\n"
         f"  聊天接口 REST channel: {base}/webhooks/rest/webhook\n"
         f"  健康检查 health: {base}/health\n"
         f"  接口文档 API docs: {base}/docs\n"
-        f"  对话引擎 dialogue: {dialogue}"
+        f"  OpenAPI: {base}/openapi.json\n"
+        f"  对话引擎 dialogue: {dialogue}" + (f"\n  工作进程 workers: {workers}" if workers > 1 else ""),
     )
     options: dict[str, Any] = {
         "host": host,
@@ -75,6 +85,39 @@ def serve(
         timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
         **options,
     )
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the server cannot listen there, in the words shown to the operator; None when it can. Asked
+    before anything starts, so a busy port is one clear line instead of a traceback after the banner."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return (
+                f"端口 {port} 已被占用或不能使用（{error.strerror}），换一个端口：make run PORT=8080 或 "
+                f"jianpei serve --port 8080 / port {port} on {host} is in use or not allowed: choose another"
+            )
+    return None
+
+
+def announce_when_up(base: str, banner: str, wait_seconds: float = 300.0) -> None:
+    """Prints the banner once the server answers /health, never before: the URLs it lists work then."""
+
+    def wait() -> None:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{base}/health", timeout=2)  # any answer: /health says the rest
+            except httpx.HTTPError:
+                time.sleep(0.2)
+                continue
+            typer.echo(banner)
+            return
+
+    threading.Thread(target=wait, name="banner", daemon=True).start()
 
 
 def several_workers_refused(settings: Settings, assistant: AssistantSettings) -> str | None:
