@@ -97,8 +97,9 @@ def serve_process(database_url: str, *, workers: int = 1, **extra_env: str) -> I
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            # Importing the chat channels alone takes half a minute on a busy two-core machine.
-            deadline = time.monotonic() + 300
+            # Importing the chat channels alone takes half a minute on a busy two-core machine, and
+            # several workers each import it, side by side.
+            deadline = time.monotonic() + 900
             while True:
                 try:
                     if httpx.get(f"{base}/health", timeout=5).status_code == 200:
