@@ -134,6 +134,23 @@ class BackendClient:
         data: dict[str, Any] = await self._call("GET", "/api/registry/me", headers=self._chat(sender_id))
         return data
 
+    async def update_profile(self, sender_id: str, **changes: str) -> dict[str, Any]:
+        """工作单位 (employer) and 学历 (education) of the person this chat is bound to."""
+        data: dict[str, Any] = await self._call(
+            "PATCH", "/api/registry/me", headers=self._chat(sender_id), json=changes
+        )
+        return data
+
+    async def change_password(self, sender_id: str, new_password: str) -> str:
+        """The new password of the bound person's accounts; the chat's binding stands for the old one."""
+        data = await self._call(
+            "PUT",
+            "/api/assistant/password",
+            headers=self._chat(sender_id),
+            json={"new_password": new_password},
+        )
+        return str(data["message"])
+
     async def reminders(self, sender_id: str, *, wanted: bool) -> None:
         """恢复提醒 (wanted) or 退订提醒 for the person this chat is bound to."""
         await self._call(

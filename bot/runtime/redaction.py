@@ -2,8 +2,9 @@
 reload, staff), while an ID number with its phone logs in (the phone is the initial password) and an
 SMS code binds a chat, so none of them is ever stored in the clear: ID numbers and phones anywhere in
 an event are masked the way staff see them, and whatever the trainee typed into an ID, phone or code
-slot has its digits starred. The live tracker keeps the values for the turn that uses them; a value a
-later turn needs is the actions' to carry sealed (the slots shown hold its mask)."""
+slot has its digits starred (a new password, every character). The live tracker keeps the values for
+the turn that uses them; a value a later turn needs is the actions' to carry sealed (the slots shown
+hold its mask)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,25 @@ PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 # something else, a bare certificate number), and slots a typed secret is filled into.
 SECRET_ENTITIES = frozenset({"id_number", "phone", "sms_code"})
 SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "reg_code", "sms_code", "signup_code"})
+# A password typed into its slot is starred whole, letters and all, however few digits it has.
+PASSWORD_SLOTS = frozenset({"new_password"})
 MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 
 
 def _star(value: str) -> str:
     return _DIGIT.sub("*", value)
+
+
+def _passwords(events: list[dict[str, Any]]) -> set[str]:
+    return {
+        event["value"]
+        for event in events
+        if event.get("event") == "slot"
+        and event.get("name") in PASSWORD_SLOTS
+        and isinstance(event.get("value"), str)
+        and event["value"]
+    }
 
 
 def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
@@ -60,7 +74,9 @@ def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
     )
 
 
-def _masked(value: str, typed: list[str]) -> str:
+def _masked(value: str, typed: list[str], passwords: set[str]) -> str:
+    for password in passwords:
+        value = value.replace(password, "*" * len(password))
     value = ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), value)
     value = PHONE.sub(lambda m: mask_phone(m.group(0)), value)
     for secret in typed:
@@ -68,17 +84,18 @@ def _masked(value: str, typed: list[str]) -> str:
     return value
 
 
-def _walk(data: Any, typed: list[str]) -> Any:
+def _walk(data: Any, typed: list[str], passwords: set[str]) -> Any:
     if isinstance(data, str):
-        return _masked(data, typed)
+        return _masked(data, typed, passwords)
     if isinstance(data, dict):
-        return {key: _walk(value, typed) for key, value in data.items()}
+        return {key: _walk(value, typed, passwords) for key, value in data.items()}
     if isinstance(data, list):
-        return [_walk(value, typed) for value in data]
+        return [_walk(value, typed, passwords) for value in data]
     return data
 
 
 def redacted(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Copies of one turn's events fit to store; the events themselves are left as they are."""
     typed = _typed_secrets(events)
-    return [_walk(event, typed) for event in events]
+    passwords = _passwords(events)
+    return [_walk(event, typed, passwords) for event in events]

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from services.chatlinks import bindings, photos
+from services.chatlinks import bindings, passwords, photos
 
 router = APIRouter()
 router.include_router(bindings.router)
 router.include_router(photos.router)
+router.include_router(passwords.router)

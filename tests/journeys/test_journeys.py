@@ -15,7 +15,7 @@ from services.context import Backend
 from tests.conftest import empty_all_tables
 from tests.journeys.runner import load_journeys, play, report
 
-FLOOR = 52
+FLOOR = 57
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

@@ -22,6 +22,8 @@ CONTRACT_INTENTS = {
 # Intents the assistant's domain added after the contract: the menu, linking an existing account, the
 # test, and leaving a form (取消, 退出, 不办了), which a Rasa server understands only from examples.
 ASSISTANT_INTENTS = {"menu", "bind_account", "start_assessment", "cancel"}
+# What the chat does beyond the contract: the password and personal details, and the yearly hours rule.
+ASSISTANT_INTENTS |= {"change_password", "update_profile", "faq_hours"}
 INTENTS = CONTRACT_INTENTS | ASSISTANT_INTENTS
 
 
