@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.handoff import texts
@@ -91,6 +91,14 @@ class ConversationStatus:
         async with self.engine.begin() as conn:
             yield conn
 
+    def _notify_after(self, conn: AsyncConnection) -> None:
+        """Wake the listeners once the change is visible: now when it committed on a connection of
+        its own, else when the turn's transaction commits (listeners reading sooner would miss it)."""
+        if conn.closed or not conn.in_transaction() or conn.sync_connection is None:
+            self.changes.notify()
+            return
+        event.listen(conn.sync_connection, "commit", lambda _conn: self.changes.notify(), once=True)
+
     async def with_staff(self, sender_id: str, conn: AsyncConnection | None) -> bool:
         async with self._connection(conn) as conn:
             status = await conn.scalar(select(Conversation.status).where(Conversation.sender_id == sender_id))
@@ -120,7 +128,7 @@ class ConversationStatus:
                     )
                 )
             answers = [] if handoff.status == ASSIGNED else [await self._queued(conn, handoff.id, now)]
-        self.changes.notify()
+        self._notify_after(conn)
         return answers
 
     async def _keep_photo(self, attachment: Any) -> str | None:
@@ -190,7 +198,7 @@ class ConversationStatus:
                 )
                 assert handoff_id is not None
                 answers = [await self._queued(conn, handoff_id, now)]
-        self.changes.notify()
+        self._notify_after(conn)
         return answers
 
     async def claim(self, handoff_id: int, staff_id: int, *, now: datetime) -> bool:
@@ -241,7 +249,7 @@ class ConversationStatus:
             if sender_id is None:
                 return None
             await self._conversation(conn, sender_id, status)
-        self.changes.notify()
+        self._notify_after(conn)
         return sender_id
 
     async def _conversation(self, conn: AsyncConnection, sender_id: str, status: str) -> None:

@@ -212,3 +212,15 @@ async def test_a_colleague_cannot_answer_in_a_topic_another_took(group: StaffGro
     await group.write(thread, "/close 抢一下", staff_id=902, name="赵")
     assert group.posts(thread)[-1] == "这个对话不在您名下"
     assert not any("我来回答" in text or "已结束" in text for text in fake.texts(5001))
+
+
+async def test_the_running_desk_opens_the_topic_when_a_trainee_asks(group: StaffGroup) -> None:
+    """Started as `jianpei serve` starts it: woken by the hand-off itself, no sync called by hand."""
+    group.topics.start(every=60)
+    try:
+        assert "您排在第一位" in await group.user.say("转人工")
+        await group.fake.wait_for(lambda: any(c.method == "sendMessage" for c in group.fake.sent(STAFF_CHAT)))
+    finally:
+        await group.topics.stop()
+    [thread] = group.threads()
+    assert group.posts(thread)[0].startswith("转人工 #")
