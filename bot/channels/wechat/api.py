@@ -102,6 +102,8 @@ class Tokens:
                 .where(
                     WechatToken.app_id == self.app_id,
                     or_(WechatToken.refreshing_until.is_(None), WechatToken.refreshing_until < now),
+                    # not when another worker stored a fresh one since this one looked
+                    or_(WechatToken.expires_at.is_(None), WechatToken.expires_at <= now + EARLY),
                 )
                 .values(refreshing_until=now + REFRESH_LEASE)
             )
