@@ -34,7 +34,8 @@ class Backend:
             yield session
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
+    """A coroutine, so FastAPI calls it in place instead of handing it to a worker thread."""
     backend: Backend = request.app.state.backend
     return backend
 

@@ -1,5 +1,7 @@
 """The common heartbeat on PostgreSQL: one read and one atomic write, straight on asyncpg.
 
+(SQLite has its own, `sqlite_fastpath`; `accept` picks the one of the engine.)
+
 Most reports are plain progress that the rules accept. On PostgreSQL they skip the ORM and the
 engine's pool (whose checkout ping and bookkeeping cost more than the work itself): a small asyncpg
 pool per engine, closed when the engine is disposed, runs one prepared query for the caller's token,
@@ -22,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.context import Backend
+from services.learning import sqlite_fastpath
 from services.learning.rules import Credit, HeartbeatPolicy, Report, SessionState, judge
 
 _READ = """
@@ -103,6 +106,17 @@ async def accept(
     backend: Backend, *, token_hash: str, system: str, public_id: str, report: Report, now: datetime
 ) -> tuple[Credit, Mapping[str, Any]] | None:
     """Credit a plain progress report and return the verdict and the row it was judged on, or None."""
+    policy = HeartbeatPolicy.from_settings(backend.settings)
+    if backend.engine.dialect.name == "sqlite":
+        return await sqlite_fastpath.accept(
+            backend.engine,
+            policy,
+            token_hash=token_hash,
+            system=system,
+            public_id=public_id,
+            report=report,
+            now=now,
+        )
     if backend.engine.dialect.name != "postgresql":
         return None
     pool = await _pool(backend.engine)
@@ -110,7 +124,7 @@ async def accept(
         row = await driver.fetchrow(_READ, token_hash, system, now, public_id)
         if row is None or row["caller"] is None or row["caller"] != row["person_id"]:
             return None
-        verdict = judge(_state(row), report, now=now, policy=HeartbeatPolicy.from_settings(backend.settings))
+        verdict = judge(_state(row), report, now=now, policy=policy)
         if not isinstance(verdict, Credit) or verdict.completes:
             return None
         if row["free_replay"]:

@@ -134,7 +134,7 @@ def token_digest(token: str) -> str:
 async def heartbeat(backend: Backend, *, token: str, public_id: str, report: Report) -> Beat:
     """Judge one report of the player; credit it, or store and answer the refusal.
 
-    The busiest path of the platform: plain progress on PostgreSQL is credited by `fastpath`; here
+    The busiest path of the platform: plain progress is credited by `fastpath`; here
     the caller's token, the session and the course are read in one query on one connection, and an
     accepted report costs two conditional updates.
     """
