@@ -29,6 +29,7 @@ import yaml
 
 from bot.app import create_assistant_app
 from bot.runtime.photo_message import PHOTO_PAYLOAD
+from bot.runtime.understanding import PAYLOAD
 from bot.settings import AssistantSettings
 from nlu import Interpreter
 from services.context import Backend
@@ -157,9 +158,18 @@ PLAIN_HEADER = """\
 # The plain-Rasa subset of tests/test_conversations.yml, for `rasa test core --stories` (written by
 # `python -m tests.rasa_parity --export`; a test keeps it current): stories Rasa reproduces that need no
 # world set up (`metadata.given`), no SMS code, answer or photo placeholders, without the `bot:` text
-# checks (Rasa's `bot:` means the whole text of an end-to-end story, not a part of it).
+# checks (Rasa's `bot:` means the whole text of an end-to-end story, not a part of it), payload intents
+# written out, and no `utter_ask_` steps (Rasa asks a form's question inside the form action).
 """
 PLACEHOLDERS = ("{code}", "{right}", "[照片 ")
+
+
+def _with_intent(step: dict[str, Any]) -> dict[str, Any]:
+    """A payload's intent written out: `rasa test core` reads a bare user text as end-to-end text."""
+    found = PAYLOAD.match(str(step.get("user", "")))
+    if found is None or "intent" in step:
+        return step
+    return {"user": step["user"], "intent": found.group("intent")}
 
 
 def plain_rasa_stories(path: Path = STORIES_FILE) -> str:
@@ -173,7 +183,11 @@ def plain_rasa_stories(path: Path = STORIES_FILE) -> str:
             continue
         if any(mark in text for text in users for mark in PLACEHOLDERS):
             continue
-        steps = [step for step in spec["steps"] if "bot" not in step]
+        steps = [
+            _with_intent(step)
+            for step in spec["steps"]
+            if "bot" not in step and not str(step.get("action", "")).startswith("utter_ask_")
+        ]
         stories.append({"story": spec["story"], "steps": steps})
     body = yaml.safe_dump(
         {"version": data["version"], "stories": stories}, allow_unicode=True, sort_keys=False, width=200
