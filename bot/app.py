@@ -129,6 +129,7 @@ def create_assistant_app(
             own_url=lambda: backend.settings.public_url,
             per_second=settings.telegram_rate,
             per_chat_per_second=settings.telegram_chat_rate,
+            send_timeout=settings.telegram_send_timeout,
             lease_seconds=settings.telegram_lease_seconds,
         )
         outbound.register(telegram.output)

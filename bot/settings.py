@@ -22,6 +22,7 @@ class AssistantSettings(BaseSettings):
     telegram_api_base: str | None = None  # another Bot API server (a local one); unset: Telegram's
     telegram_rate: float = 30.0  # messages per second over all Telegram chats
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
+    telegram_send_timeout: int = 30  # seconds a send may take before it counts as perhaps arrived
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
     telegram_staff_chat: str | None = None  # the staff supergroup (topics on) for hand-offs; unset: none
     scheduler: Literal["auto", "off"] = "auto"  # auto: the elected process delivers notices; off: none here

@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.outbound import Outbound, UnknownChannel
-from bot.channels.telegram.sender import ChatBlocked
+from bot.channels.telegram.sender import ChatBlocked, SendUncertain
 from bot.handoff import texts
 from bot.handoff.accounts import Staff, audit_row
 from bot.handoff.errors import recent_errors
@@ -249,6 +249,8 @@ class Desk:
             raise DeskError(410, "学员已屏蔽机器人，对话已自动结束") from None
         except UnknownChannel:
             raise DeskError(503, "这个学员用的渠道现在没有开通，发不出去") from None
+        except SendUncertain:
+            pass  # no answer came but it most likely arrived: kept as sent, so it is not typed twice
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert(HandoffMessage).values(

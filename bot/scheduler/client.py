@@ -24,7 +24,8 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Result:
-    """What delivering a claimed notice came to: sent, failed, blocked or cancelled."""
+    """What delivering a claimed notice came to: sent, failed, blocked, cancelled, or unknown (no
+    answer came for a send)."""
 
     notice: Claimed
     state: str

@@ -13,7 +13,7 @@ import structlog
 from bot.channels.base import Answer
 from bot.channels.outbound import Outbound, UnknownChannel
 from bot.channels.pace import SharedPace
-from bot.channels.telegram.sender import ChatBlocked
+from bot.channels.telegram.sender import ChatBlocked, SendUncertain
 from bot.runtime.domain import Domain
 from bot.runtime.responses import render
 from bot.scheduler.client import Claimed, NoticesClient, Result, StaleClaim
@@ -90,7 +90,7 @@ class Delivery:
             log.error("notice_without_text", notice=notice.id, kind=notice.kind)
             return Result(notice, "failed", detail="no_response")
         sent: list[str] = []
-        reached = blocked = 0
+        reached = blocked = uncertain = 0
         for chat in notice.chats:
             if self._stopped(notice):
                 break
@@ -99,12 +99,16 @@ class Delivery:
                 reached += 1
             except ChatBlocked:
                 blocked += 1
+            except SendUncertain:
+                uncertain += 1
             except UnknownChannel:
                 continue  # a channel this server does not run; SMS covers it if nothing else does
             except Exception:
                 log.exception("notice_send_failed", notice=notice.id)
         if reached:
             return Result(notice, "sent", message_ids=sent)
+        if uncertain:  # it may have arrived: an SMS as well could tell him twice
+            return Result(notice, "unknown", detail="send_uncertain")
         if self._stopped(notice):
             return Result(notice, "cancelled")
         if notice.has_phone:

@@ -94,7 +94,7 @@ async def cancelled(body: CancelledRequest, backend: ServiceBackend) -> Cancelle
 class ResultItem(BaseModel):
     id: int
     claim_token: str = Field(max_length=32)
-    state: Literal["sent", "failed", "blocked", "cancelled"]
+    state: Literal["sent", "failed", "blocked", "cancelled", "unknown"]
     message_ids: list[str] = Field(default_factory=list, max_length=50)
     detail: str | None = Field(default=None, max_length=200)
 

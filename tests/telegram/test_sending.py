@@ -8,14 +8,13 @@ import asyncio
 import itertools
 
 import pytest
-from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from bot.app import create_assistant_app
 from bot.channels.telegram.channel import make_bot
-from bot.channels.telegram.sender import ChatBlocked, Sender
+from bot.channels.telegram.sender import ChatBlocked, Sender, SendUncertain
 from nlu import Interpreter
 from services.context import Backend
 from storage.models import TelegramChat
@@ -85,7 +84,7 @@ async def test_a_send_whose_answer_never_comes_is_not_sent_twice(
     sender = Sender(make_bot(TOKEN, fake.base), backend.sessions, clock, timeout=1)
     try:
         fake.fail("sendMessage", 0)
-        with pytest.raises(TelegramNetworkError):
+        with pytest.raises(SendUncertain):
             await sender.call("7003", SendMessage(chat_id="7003", text="您的电子证书已办好"))
         assert len(fake.sent(7003, ok_only=False)) == 1
 

@@ -28,7 +28,7 @@ from bot.channels.base import Answer, conversation_id
 from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.telegram.keyboards import Keyboards
 from bot.channels.telegram.output import NAME, ButtonKeys, TelegramOutput
-from bot.channels.telegram.sender import ChatBlocked, Sender
+from bot.channels.telegram.sender import ChatBlocked, Sender, SendUncertain
 from bot.runtime.logid import chat_tag
 from storage.models import TelegramUpdate
 
@@ -104,6 +104,8 @@ class TelegramChannel(InboxWorker[int]):
             await self.output.deliver(chat, answer)
         except ChatBlocked:
             return False
+        except SendUncertain:
+            pass  # it most likely arrived: sending the rest keeps the reply whole
         except TelegramAPIError as error:  # one answer Telegram refuses does not stop the rest
             log.error(
                 "telegram_send_failed", chat=chat_tag(conversation_id(NAME, chat)), error=type(error).__name__
@@ -279,11 +281,19 @@ def build_channel(
     own_url: Callable[[], str],
     per_second: float,
     per_chat_per_second: float,
+    send_timeout: int,
     lease_seconds: float,
 ) -> TelegramChannel:
     """The channel and its parts; `http` fetches our own app's images and PDFs."""
     bot = make_bot(token, api_base)
-    sender = Sender(bot, sessions, clock, per_second=per_second, per_chat_per_second=per_chat_per_second)
+    sender = Sender(
+        bot,
+        sessions,
+        clock,
+        per_second=per_second,
+        per_chat_per_second=per_chat_per_second,
+        timeout=send_timeout,
+    )
     keyboards = Keyboards(sessions, sender)
     output = TelegramOutput(sender, ButtonKeys(sessions, clock), http, own_url, keyboards)
     inbox: Inbox[int] = Inbox(INBOX, sessions, clock, lease_seconds)

@@ -10,7 +10,8 @@ has neither a limiter nor retries, so they live here:
 - a timeout, or a connection lost after the request went out, is not retried: the Bot API has no
   idempotency key, so the message may well have arrived, and a second copy of a notice ("您的电子证书
   已办好" twice) confuses more than a lost one, which the trainee can ask for again. Such a send is
-  counted as delivered (at most once) and logged."""
+  raised as `SendUncertain`, so no one sends it again another way; a reply in a turn counts as
+  delivered, a notice is recorded as unknown."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ MAX_RETRY_AFTER_WAITS = 5  # a message Telegram keeps refusing is given up after
 
 class ChatBlocked(Exception):
     """The chat refused the bot (403); nothing more is sent to it."""
+
+
+class SendUncertain(Exception):
+    """No answer came for a send (timeout, connection lost midway): it may have arrived, so whoever
+    sent it must not try another way (a notice by SMS as well) or it may arrive twice."""
 
 
 class Sender:
@@ -106,8 +112,10 @@ class Sender:
                 await self.mark_blocked(chat_id)
                 raise ChatBlocked(chat_id) from None
             except (TelegramNetworkError, TelegramServerError) as error:
-                if retried or not _surely_not_sent(error):
+                if not _surely_not_sent(error):
                     log.warning("telegram_send_uncertain", error=str(error)[:80], retried=retried)
+                    raise SendUncertain(chat_id) from error
+                if retried:
                     raise
                 retried = True
                 log.warning("telegram_send_retried", error=type(error).__name__)
