@@ -33,9 +33,11 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# One worker per core (at most four): each has its own databases, NLU model and browser.
+# One worker per core (at most four): each has its own databases, NLU model and browser. The few
+# long tests (kill -9 of real processes, the typed journeys) would leave one worker idle at the end
+# under plain load balancing; an idle worker steals pending tests instead.
 test: lint system-packages
-	$(BIN)/pytest -n auto --maxprocesses 4
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist worksteal
 
 bench: install
 	$(BIN)/python -m bench
