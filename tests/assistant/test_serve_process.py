@@ -24,6 +24,7 @@ from nlu import Interpreter
 from services.documents.links import download_link
 from services.settings import DEV_SECRET_KEY, Settings
 from tests.assistant.test_action_server import free_port
+from tests.served import until_healthy
 
 JIANPEI = Path(sys.executable).parent / "jianpei"
 ADMIN_TOKEN = "process-admin-token"
@@ -69,16 +70,7 @@ async def jianpei_serve(data_dir: Path, log: Path, **env: str) -> AsyncIterator[
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as probe:
-            for _attempt in range(1200):
-                try:
-                    if (await probe.get(f"{url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    assert process.returncode is None, "jianpei serve stopped; see its log"
-                    await asyncio.sleep(0.1)  # readiness poll: the server is still loading
-            else:
-                pytest.fail("jianpei serve did not start within two minutes")
+        await until_healthy(url, process)
         yield url
     finally:
         process.terminate()

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -21,6 +20,7 @@ from services.settings import Settings
 from storage.models import ConversationEvent
 from tests.assistant.test_action_server import free_port
 from tests.assistant.test_serve_process import JIANPEI, environment
+from tests.served import until_healthy
 from tests.telegram.fake_api import TOKEN, FakeTelegram, Updates
 
 CHATS = (6001, 6002, 6003)
@@ -67,14 +67,7 @@ async def polling_server(data_dir: Path, fake: FakeTelegram) -> AsyncIterator[as
             stderr=subprocess.STDOUT,
         )
     try:
-        async with httpx.AsyncClient() as probe:
-            for _attempt in range(1200):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    assert process.returncode is None, "jianpei serve stopped; see serve.log"
-                    await asyncio.sleep(0.1)  # readiness poll: the server is still loading
+        await until_healthy(f"http://127.0.0.1:{port}", process)
         yield process
     finally:
         if process.returncode is None:
