@@ -3,9 +3,12 @@ before anything is queued, followed while it goes out, cancelled at any time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -24,7 +27,9 @@ CYCLE = typer.Option(None, "--cycle", help="培训周期（年度） / cycle yea
 HOURS_LEFT = typer.Option(
     False, "--hours-left", help="只选该年度还没有学时的 / only without hours for the cycle"
 )
+CHINA = ZoneInfo("Asia/Shanghai")  # operators give and read times in China time
 BAR = 30
+FOLLOW_EVERY = 1.0  # seconds between redraws of a followed broadcast
 LABELS = {
     "sent": "已发送",
     "waiting": "等待",
@@ -57,17 +62,29 @@ def _refused(work: Any) -> Any:
         raise typer.Exit(2) from None
 
 
-def _show(found: dict[str, Any]) -> None:
-    total = max(found["recipients"], 1)
-    filled = round(BAR * found["finished"] / total)
+def _header(found: dict[str, Any]) -> str:
     state = (
         "已取消"
         if found["cancelled"]
         else ("已完成" if found["finished"] >= found["recipients"] else "进行中")
     )
-    typer.echo(f"#{found['id']} {state} {found['start_at']:%Y-%m-%d %H:%M} {found['text'][:30]}")
-    typer.echo(f"[{'#' * filled}{'.' * (BAR - filled)}] {found['finished']}/{found['recipients']}")
-    typer.echo("  ".join(f"{LABELS[k]} {n}" for k, n in found["counts"].items() if n))
+    start = found["start_at"].astimezone(CHINA)
+    return f"#{found['id']} {state} {start:%Y-%m-%d %H:%M} {found['text'][:30]}"
+
+
+def _bar(found: dict[str, Any]) -> str:
+    filled = round(BAR * found["finished"] / max(found["recipients"], 1))
+    return f"[{'#' * filled}{'.' * (BAR - filled)}] {found['finished']}/{found['recipients']}"
+
+
+def _counts(found: dict[str, Any]) -> str:
+    return "  ".join(f"{LABELS[k]} {n}" for k, n in found["counts"].items() if n)
+
+
+def _show(found: dict[str, Any]) -> None:
+    typer.echo(_header(found))
+    typer.echo(_bar(found))
+    typer.echo(_counts(found))
 
 
 async def _summary(backend: Backend, broadcast_id: int) -> dict[str, Any]:
@@ -151,9 +168,51 @@ def list_command(as_json: bool = typer.Option(False, "--json")) -> None:
         _show(item)
 
 
+async def _follow(backend: Backend, broadcast_id: int) -> dict[str, Any]:
+    """Redraw the progress until nothing waits or is being sent, or the broadcast is cancelled: in
+    place on a terminal; elsewhere one line per change, so a log shows the progress, not a redraw
+    per second."""
+    in_place = sys.stdout.isatty()
+    shown = ""
+    while True:
+        found = await _summary(backend, broadcast_id)
+        if not shown:
+            typer.echo(_header(found))
+        line = f"{_bar(found)}  {_counts(found)}"
+        if in_place:
+            typer.echo(f"\r{line}\x1b[K", nl=False)  # back to the line's start, clear what is left
+        elif line != shown:
+            typer.echo(line)
+        shown = line
+        if found["cancelled"] or found["finished"] >= found["recipients"]:
+            if in_place:
+                typer.echo()
+            return found
+        await asyncio.sleep(FOLLOW_EVERY)
+
+
 @broadcast_app.command("status", help="发送进度 / Progress: sent, waiting, failed, blocked, opted out.")
-def status_command(broadcast_id: int = typer.Argument(..., help="群发编号 / broadcast id")) -> None:
-    _show(_refused(lambda backend: _summary(backend, broadcast_id)))
+def status_command(
+    broadcast_id: int = typer.Argument(..., help="群发编号 / broadcast id"),
+    follow: bool = typer.Option(
+        False,
+        "--follow",
+        "-f",
+        help="每秒刷新进度，发完为止；Ctrl-C 只停止查看，不影响群发 / "
+        "redraw every second until it is done; Ctrl-C stops watching, not the broadcast",
+    ),
+) -> None:
+    if not follow:
+        _show(_refused(lambda backend: _summary(backend, broadcast_id)))
+        return
+    try:
+        found = _refused(lambda backend: _follow(backend, broadcast_id))
+    except KeyboardInterrupt:
+        typer.echo()
+        typer.echo("已停止查看，群发照常进行 / stopped watching; the broadcast goes on", err=True)
+        raise typer.Exit(130) from None
+    typer.echo()
+    _show(found)
 
 
 @broadcast_app.command("cancel", help="取消群发，已发的保持已发 / Stop it; sent ones stay sent.")
