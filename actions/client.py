@@ -98,6 +98,21 @@ class BackendClient:
         )
         return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
 
+    async def make_chat_link(self, sender_id: str) -> str:
+        """A one-time code that binds another chat (Telegram's /start) to this chat's person."""
+        data = await self._call("POST", "/api/assistant/chat-links", headers=self._chat(sender_id))
+        return str(data["code"])
+
+    async def redeem_chat_link(self, sender_id: str, code: str) -> Binding:
+        """This chat bound by another chat's one-time code; a bad, spent or expired one binds nothing."""
+        data = await self._call(
+            "POST",
+            "/api/assistant/chat-links/redeem",
+            headers=self._service,
+            json={"sender_id": sender_id, "code": code},
+        )
+        return Binding(bound=data["bound"], name=data.get("name"), masked_phone=data.get("masked_phone"))
+
     # -- 管理系统 -----------------------------------------------------------------------------------
 
     async def send_registry_code(self, name: str, id_number: str, phone: str) -> None:

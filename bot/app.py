@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 import actions.client
+import actions.links
 import nlu
 from bot.channels.mailbox import Mailbox
 from bot.channels.outbound import Outbound
@@ -133,6 +134,8 @@ def create_assistant_app(
             lease_seconds=settings.telegram_lease_seconds,
         )
         outbound.register(telegram.output)
+    if remote is None:  # the actions run here: their t.me links name this bot, if there is one
+        actions.links.configure(telegram.username if telegram is not None else None)
     notices = NoticesClient(to_backend, service_key(backend.settings.secret_key))
     scheduler = NoticeScheduler(
         notices,

@@ -20,8 +20,11 @@ PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 # something else, a bare certificate number), and slots a typed secret is filled into.
 SECRET_ENTITIES = frozenset({"id_number", "phone", "sms_code"})
 SECRET_SLOTS = frozenset({"reg_id_number", "reg_phone", "reg_code", "sms_code", "signup_code"})
-# A password typed into its slot is starred whole, letters and all, however few digits it has.
-PASSWORD_SLOTS = frozenset({"new_password"})
+# A password typed into its slot is starred whole, letters and all, however few digits it has; so is
+# a one-time link code (Telegram's /start <code>), and that one also wherever its payload is the
+# text, since a turn that goes to staff or is a double tap fills no slot.
+PASSWORD_SLOTS = frozenset({"new_password", "link_code"})
+LINK_CODE_IN_PAYLOAD = re.compile(r'^/redeem_chat_link\{.*"link_code"\s*:\s*"(?P<code>[^"]+)"')
 MIN_DIGITS = 4  # a slot's own words ("ok") are not what was typed; a code has 6 digits
 _DIGIT = re.compile(r"[0-9\uff10-\uff19]")
 
@@ -31,7 +34,7 @@ def _star(value: str) -> str:
 
 
 def _passwords(events: list[dict[str, Any]]) -> set[str]:
-    return {
+    found = {
         event["value"]
         for event in events
         if event.get("event") == "slot"
@@ -39,6 +42,10 @@ def _passwords(events: list[dict[str, Any]]) -> set[str]:
         and isinstance(event.get("value"), str)
         and event["value"]
     }
+    payloads = (
+        LINK_CODE_IN_PAYLOAD.match(str(e.get("text") or "")) for e in events if e.get("event") == "user"
+    )
+    return found | {match.group("code") for match in payloads if match}
 
 
 def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:

@@ -3,11 +3,13 @@ token of that person (the registration flow logs in for the trainee)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.identity import InvalidIdentity, mask_phone, normalize_phone
 from services.auth import person_for_token
@@ -76,16 +78,22 @@ async def bind(body: BindRequest, backend: ServiceBackend) -> Binding:
     else:
         raise AppError(422, "invalid_input", "缺少手机号或验证码")
     async with backend.transaction() as session:
-        binding = await session.get(ChatBinding, body.sender_id)
-        if binding is None:
-            session.add(ChatBinding(sender_id=body.sender_id, person_id=person_id, bound_at=backend.now()))
-        else:
-            binding.person_id = person_id
-            binding.bound_at = backend.now()
-    return await _binding(backend, body.sender_id)
+        await bind_chat(session, body.sender_id, person_id, backend.now())
+    return await binding_of(backend, body.sender_id)
 
 
-async def _binding(backend: Backend, sender_id: str) -> Binding:
+async def bind_chat(session: AsyncSession, sender_id: str, person_id: int, now: datetime) -> None:
+    """The chat becomes the person's, inside the caller's transaction; a chat bound to someone else is
+    rebound, since whoever proves a person now holds the chat."""
+    binding = await session.get(ChatBinding, sender_id)
+    if binding is None:
+        session.add(ChatBinding(sender_id=sender_id, person_id=person_id, bound_at=now))
+    else:
+        binding.person_id = person_id
+        binding.bound_at = now
+
+
+async def binding_of(backend: Backend, sender_id: str) -> Binding:
     async with backend.sessions() as session:
         row = (
             await session.execute(
@@ -106,4 +114,4 @@ async def read_binding(
     backend: ServiceBackend, x_jianpei_chat: Annotated[str | None, Header()] = None
 ) -> Binding:
     """Whom the chat named by `X-Jianpei-Chat` is bound to."""
-    return await _binding(backend, chat_id(x_jianpei_chat))
+    return await binding_of(backend, chat_id(x_jianpei_chat))

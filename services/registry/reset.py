@@ -27,6 +27,7 @@ from services.registry.photo_slot import photo_dir
 from storage.models import (
     AuthToken,
     ChatBinding,
+    ChatLinkCode,
     LearningAccount,
     Person,
     Photo,
@@ -73,6 +74,8 @@ async def reset_account(
             await session.delete(photo)
         await session.execute(delete(AuthToken).where(AuthToken.person_id == person.id))
         await session.execute(delete(ChatBinding).where(ChatBinding.person_id == person.id))
+        # and a link a removed chat made no longer binds another chat to the person
+        await session.execute(delete(ChatLinkCode).where(ChatLinkCode.person_id == person.id))
         # A player opened by the old login stops crediting; the progress it made stays.
         await session.execute(
             update(WatchSession)

@@ -1,6 +1,6 @@
 """Table models. Importing this package registers every table on `Base.metadata` (for Alembic)."""
 
-from storage.models.assistant import ChatBinding, ChatPush, Conversation, ConversationEvent
+from storage.models.assistant import ChatBinding, ChatLinkCode, ChatPush, Conversation, ConversationEvent
 from storage.models.base import Base
 from storage.models.documents import ECertificate, TrainingProof
 from storage.models.learning import (
@@ -39,6 +39,7 @@ __all__ = [
     "Base",
     "Certificate",
     "ChatBinding",
+    "ChatLinkCode",
     "ChatPush",
     "Conversation",
     "ConversationEvent",

@@ -54,6 +54,22 @@ class ChatBinding(Base):
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ChatLinkCode(Base):
+    """A one-time code a bound chat made to bind another chat (Telegram's `/start <code>`) to the same
+    person. Only its keyed hash is kept; `used_at` is set once, by the redeem that wins. The table
+    is the backend's (migration 0022), since only the backend writes it."""
+
+    __tablename__ = "chat_link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    made_by: Mapped[str] = mapped_column(String(200))  # the bound chat that asked for it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[str | None] = mapped_column(String(200))  # the chat it bound
+
+
 class ChatPush(Base):
     """A message the assistant sent into a REST or web chat outside any turn (a notice, a staff
     answer). Kept until read and after: the page shows it live, or on its next visit, in order."""

@@ -24,6 +24,8 @@ CONTRACT_INTENTS = {
 ASSISTANT_INTENTS = {"menu", "bind_account", "start_assessment", "cancel"}
 # What the chat does beyond the contract: the password and personal details, and the yearly hours rule.
 ASSISTANT_INTENTS |= {"change_password", "update_profile", "faq_hours"}
+# Going on in Telegram with a one-time link (/start <code> there is a payload, never typed).
+ASSISTANT_INTENTS |= {"telegram_link"}
 INTENTS = CONTRACT_INTENTS | ASSISTANT_INTENTS
 
 

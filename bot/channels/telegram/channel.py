@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,6 +47,8 @@ COMMANDS = {
 TOO_BIG = "照片太大了（超过20MB），请压缩后再发，或直接拍一张发过来。"
 NOT_IMAGE = "这个文件不是照片。请发一张JPG或PNG格式的照片。"
 NOT_UNDERSTOOD = "我只看得懂文字、按钮和照片。请打字或点按钮告诉我要办什么，发送 /menu 看看我能做什么。"
+REDEEM = "/redeem_chat_link"
+START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what a t.me/<bot>?start= link can carry
 INBOX = Table(TelegramUpdate, key="update_id", chat="chat_id", body="data")
 OLD_BUTTON = "这个按钮已经过期了，请发送 /menu 重新选择。"
 
@@ -170,6 +173,10 @@ class TelegramChannel(InboxWorker[int]):
         got = await self.bot.download_file(file.file_path)
         return got.read() if got is not None else None
 
+    async def username(self) -> str | None:
+        """The bot's @username, for t.me links that open this chat (Telegram's getMe, asked once)."""
+        return (await self.bot.me()).username
+
     # -- running ------------------------------------------------------------------------------------
 
     async def start(self, *, polling: bool, sweep_seconds: float, leader: Leader | None = None) -> None:
@@ -236,12 +243,16 @@ async def setup(bot: Bot, webhook_url: str | None, secret: str | None) -> None:
 
 
 def _command(text: str) -> str:
-    """`/start`, `/menu`, `/help`, `/human` (also `/menu@bot`, `/start <payload>`) as the intents they
-    stand for; any other text as it is."""
+    """`/start`, `/menu`, `/help`, `/human` (also `/menu@bot`) as the intents they stand for; any other
+    text as it is. `/start <payload>` is a t.me link's one-time binding code, handed in as the payload
+    of redeem_chat_link (a payload Telegram could not have put in a link is ignored)."""
     if not text.startswith("/"):
         return text
-    word = text[1:].split(maxsplit=1)[0].split("@", 1)[0] if len(text) > 1 else ""
-    known = COMMANDS.get(word.lower())
+    word, *rest = text[1:].split(maxsplit=1) or [""]
+    word = word.split("@", 1)[0].lower()
+    if word == "start" and rest and START_PAYLOAD.match(rest[0].strip()):
+        return REDEEM + json.dumps({"link_code": rest[0].strip()})
+    known = COMMANDS.get(word)
     return known[0] if known else text
 
 
