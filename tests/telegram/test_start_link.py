@@ -21,7 +21,7 @@ from nlu import Interpreter
 from services.context import Backend
 from services.registry.demo import load_demo_data
 from storage.models import ChatBinding, ConversationEvent
-from tests.assistant.stories import bind_demo_trainee
+from tests.assistant.stories import DEMO_PHONE, bind_demo_trainee, latest_code
 from tests.conftest import FakeClock
 from tests.telegram.conftest import TelegramUser
 from tests.telegram.fake_api import TOKEN, FakeTelegram
@@ -75,6 +75,8 @@ async def test_a_web_chat_link_binds_a_new_telegram_chat_to_the_same_trainee_onc
     assert "我能帮您办这些事" in started
     clock.advance(seconds=5)
     assert "您的证书（古林前）" in await phone.say("查下我的证书")
+    clock.advance(seconds=5)
+    assert "就是在Telegram里" in await phone.say("用telegram继续")
 
     other = telegram_chat(tg_http, fake, telegram_app, 5102)
     clock.advance(seconds=5)
@@ -114,6 +116,21 @@ async def test_a_forged_or_expired_code_binds_nothing_and_the_greeting_follows(
     assert forged not in await stored_history(backend, phone.conversation_id)
 
 
+async def test_a_code_sent_while_staff_hold_the_chat_is_not_stored_either(
+    tg_http: httpx.AsyncClient, telegram_app: FastAPI, fake: FakeTelegram, backend: Backend, clock: FakeClock
+) -> None:
+    await load_demo_data(backend)
+    await bind_demo_trainee(tg_http, backend, f"rest:{WEB}")
+    code = await link_code(tg_http, clock)
+    phone = telegram_chat(tg_http, fake, telegram_app, 5104)
+    clock.advance(seconds=5)
+    assert "人工客服" in await phone.say("转人工")
+    clock.advance(seconds=5)
+    assert "已绑定" not in await phone.say(f"/start {code}")
+    history = await stored_history(backend, phone.conversation_id)
+    assert "redeem_chat_link" in history and code not in history
+
+
 async def test_two_telegram_chats_starting_with_one_code_at_once_get_one_binding(
     tg_http: httpx.AsyncClient, telegram_app: FastAPI, fake: FakeTelegram, backend: Backend, clock: FakeClock
 ) -> None:
@@ -133,12 +150,16 @@ async def test_two_telegram_chats_starting_with_one_code_at_once_get_one_binding
     assert len(bound) == 1
 
 
-async def test_an_unbound_web_chat_is_asked_to_bind_first(
+async def test_an_unbound_web_chat_binds_first_and_then_gets_the_link(
     tg_http: httpx.AsyncClient, telegram_app: FastAPI, backend: Backend, clock: FakeClock
 ) -> None:
     await load_demo_data(backend)
-    said = await web_says(tg_http, clock, "我想在telegram上办", sender="web-nobody")
+    said = await web_says(tg_http, clock, "我想在telegram上办")
     assert "先绑定" in said and "t.me" not in said
+    assert "手机号" in await web_says(tg_http, clock, "绑定已有账号")
+    assert "6位" in await web_says(tg_http, clock, DEMO_PHONE)
+    bound = await web_says(tg_http, clock, await latest_code(backend, DEMO_PHONE))
+    assert "绑定成功" in bound and LINK.search(bound), bound
 
 
 async def test_without_a_telegram_channel_the_trainee_is_told_where_else_to_go_on(
