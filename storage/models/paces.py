@@ -13,5 +13,5 @@ from storage.models.base import Base
 class SendPace(Base):
     __tablename__ = "send_paces"
 
-    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # wechat | sms
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # wechat | sms | telegram
     next_at: Mapped[float] = mapped_column(Float)  # Unix seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -46,10 +46,12 @@ class TelegramButton(Base):
 class TelegramChat(Base):
     """What the sender must know of a chat: whether its user blocked the bot (or removed it), so
     nothing more is sent until he writes again, and which message carries the inline keyboard that
-    may still be pressed (0: none; NULL: not known), so a tap on an older one is refused."""
+    may still be pressed (0: none; NULL: not known), so a tap on an older one is refused; and the
+    moment (Unix seconds) from which it may get its next message, kept for every process that sends."""
 
     __tablename__ = "telegram_chats"
 
     chat_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    send_after: Mapped[float | None] = mapped_column(Float)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 from aiogram.methods import SendMessage
@@ -17,6 +18,7 @@ from bot.channels.telegram.channel import make_bot
 from bot.channels.telegram.sender import ChatBlocked, Sender, SendUncertain
 from nlu import Interpreter
 from services.context import Backend
+from storage.db import create_engine, session_factory
 from storage.models import TelegramChat
 from tests.conftest import FakeClock
 from tests.telegram.conftest import TelegramUser, telegram_settings
@@ -94,3 +96,77 @@ async def test_a_send_whose_answer_never_comes_is_not_sent_twice(
         assert fake.texts(7003) == ["课程已学完"]
     finally:
         await sender.bot.session.close()
+
+
+@pytest.fixture
+async def two_senders(fake: FakeTelegram, backend: Backend, clock: FakeClock) -> AsyncIterator[list[Sender]]:
+    """Two sending processes on one database (a web worker and `jianpei scheduler`): each its own
+    bot session and its own database engine, at Telegram's own pace."""
+    other_engine = create_engine(backend.engine.url.render_as_string(hide_password=False))
+    senders = [
+        Sender(make_bot(TOKEN, fake.base), sessions, clock, per_second=30.0, per_chat_per_second=1.0)
+        for sessions in (backend.sessions, session_factory(other_engine))
+    ]
+    yield senders
+    for sender in senders:
+        await sender.bot.session.close()
+    await other_engine.dispose()
+
+
+def _message(chat: str, text: str = "课程已学完") -> SendMessage:
+    return SendMessage(chat_id=chat, text=text)
+
+
+async def test_two_processes_together_keep_telegrams_pace(
+    two_senders: list[Sender], fake: FakeTelegram
+) -> None:
+    """Each alone at 30 a second would send 60 a second together; one chat written to by both
+    would get two messages at once."""
+    fake.enforce_pace = True
+    chats = [str(9100 + n) for n in range(50)]
+    sends = [two_senders[n % 2].call(chat, _message(chat)) for n, chat in enumerate(chats)]
+    sends += [sender.call("8100", _message("8100", f"第{n}条")) for n, sender in enumerate(two_senders * 2)]
+    await asyncio.gather(*sends)
+    assert fake.refused_for_pace == 0
+    assert len(fake.sent()) == 54
+    one_chat = [c.at for c in fake.sent(8100)]
+    assert all(b - a >= 1 - PACE_SLACK for a, b in itertools.pairwise(one_chat))
+
+
+async def test_a_429_in_one_process_holds_back_the_other(
+    two_senders: list[Sender], fake: FakeTelegram
+) -> None:
+    """Telegram tells one process to wait, and the other starts on thirty chats: the moment the
+    pause is on the database (a few milliseconds), the other sends nothing more until it ends."""
+    one, other = two_senders
+    fake.fail("sendMessage", 429, retry_after=1)
+    chats = [str(8210 + n) for n in range(30)]
+    refused = asyncio.create_task(one.call("8200", _message("8200")))
+    await fake.wait_for(lambda: any(call.status == 429 for call in fake.calls))
+    await asyncio.gather(refused, *(other.call(chat, _message(chat)) for chat in chats))
+    (told_to_wait,) = [call for call in fake.calls if call.status == 429]
+    during_pause = [
+        call
+        for chat in chats
+        for call in fake.sent(chat)
+        if told_to_wait.at + 0.1 < call.at < told_to_wait.at + 1 - PACE_SLACK
+    ]
+    assert during_pause == []
+    assert fake.texts(8200) == ["课程已学完"], "the refused message still arrives, once"
+    assert all(fake.texts(chat) == ["课程已学完"] for chat in chats)
+
+
+async def test_a_chat_blocked_in_one_process_gets_nothing_from_the_other(
+    two_senders: list[Sender], fake: FakeTelegram
+) -> None:
+    one, other = two_senders
+    fake.fail("sendMessage", 403)
+    with pytest.raises(ChatBlocked):
+        await one.call("8300", _message("8300", "提醒"))
+    with pytest.raises(ChatBlocked):
+        await other.call("8300", _message("8300", "通知"))
+    assert len(fake.sent(8300, ok_only=False)) == 1, "the other process did not try"
+
+    await other.unblock("8300")  # the trainee wrote again, and the other process took his message
+    await one.call("8300", _message("8300", "欢迎回来"))
+    assert fake.texts(8300) == ["欢迎回来"]

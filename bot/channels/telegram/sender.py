@@ -1,10 +1,12 @@
 """Every call that puts something into a Telegram chat goes through one `Sender`, which keeps
-Telegram's pace: about 30 messages a second over all chats and one a second in each chat. aiogram
-has neither a limiter nor retries, so they live here:
+Telegram's pace: about 30 messages a second over all chats and one a second in each chat, together
+with every other process on the database (bot/channels/telegram/pace.py). aiogram has neither a
+limiter nor retries, so they live here:
 
-- 429 Too Many Requests: every send waits `retry_after`, then the refused message goes again;
-- 403 (the user blocked the bot, or it was removed): the chat is marked and gets nothing more until
-  its user writes again;
+- 429 Too Many Requests: every send, in every process, waits `retry_after`, then the refused message
+  goes again;
+- 403 (the user blocked the bot, or it was removed): the chat is marked and no process sends it
+  anything more until its user writes again;
 - a 5xx (Telegram answered that it failed) or a connection that could not be made (the request never
   left) is retried once;
 - a timeout, or a connection lost after the request went out, is not retried: the Bot API has no
@@ -34,16 +36,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.telegram.pace import ChatBlocked, TelegramPace
 from storage.models import TelegramChat
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 MAX_RETRY_AFTER_WAITS = 5  # a message Telegram keeps refusing is given up after so many waits
-
-
-class ChatBlocked(Exception):
-    """The chat refused the bot (403); nothing more is sent to it."""
 
 
 class SendUncertain(Exception):
@@ -66,21 +65,15 @@ class Sender:
         self.sessions = sessions
         self.clock = clock
         self.timeout = timeout  # seconds a send may take; None: the bot session's own timeout
-        self._interval = 1.0 / per_second
+        self.pace = TelegramPace(sessions, per_second, per_chat_per_second)
         self._chat_interval = 1.0 / per_chat_per_second
-        self._next_any = 0.0  # loop time of the next free slot over all chats
         self._next_in_chat: dict[str, float] = {}  # loop time from which the chat may get the next
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}  # and how many wait on it
-        self._paused_until = 0.0
-        self._blocked: set[str] = set()
-        self._known: set[str] = set()  # chats whose blocked mark was read from the database
 
     async def call(self, chat_id: str, method: TelegramMethod[T]) -> T:
         """Send `method` into `chat_id` at Telegram's pace; raises ChatBlocked for a refusing chat.
         Calls into one chat go one at a time; the next may start a chat interval after the previous
         one was answered, so Telegram sees them at least that far apart."""
-        if await self.is_blocked(chat_id):
-            raise ChatBlocked(chat_id)
         lock, users = self._chat_locks.get(chat_id) or (asyncio.Lock(), 0)
         self._chat_locks[chat_id] = (lock, users + 1)
         try:
@@ -99,7 +92,7 @@ class Sender:
         waits = 0
         while True:
             await _sleep_until(loop, self._next_in_chat.get(chat_id, 0.0))
-            await self._slot(loop)
+            await self.pace.claim(chat_id)
             try:
                 return await self.bot(method, request_timeout=self.timeout)
             except TelegramRetryAfter as error:
@@ -107,7 +100,7 @@ class Sender:
                 log.warning("telegram_retry_after", seconds=error.retry_after, waits=waits)
                 if waits > MAX_RETRY_AFTER_WAITS:
                     raise
-                self._paused_until = max(self._paused_until, loop.time() + error.retry_after)
+                await self.pace.pause(error.retry_after)
             except TelegramForbiddenError:
                 await self.mark_blocked(chat_id)
                 raise ChatBlocked(chat_id) from None
@@ -125,42 +118,21 @@ class Sender:
                     now = loop.time()
                     self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
 
-    async def _slot(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wait for a free slot over all chats (and out any pause a 429 asked for)."""
-        while True:
-            now = loop.time()
-            ready = max(self._next_any, self._paused_until)
-            if now >= ready:
-                self._next_any = now + self._interval
-                return
-            await _sleep_until(loop, ready)
-
     async def is_blocked(self, chat_id: str) -> bool:
-        if chat_id in self._blocked:
-            return True
-        if chat_id in self._known:
-            return False
         async with self.sessions() as session:
             blocked = await session.scalar(
                 select(TelegramChat.blocked_at).where(TelegramChat.chat_id == chat_id)
             )
-        self._known.add(chat_id)
-        if blocked is not None:
-            self._blocked.add(chat_id)
         return blocked is not None
 
     async def mark_blocked(self, chat_id: str) -> None:
         log.info("telegram_chat_blocked")
-        self._blocked.add(chat_id)
         await chat_row(self.sessions, chat_id, blocked_at=self.clock())
 
     async def unblock(self, chat_id: str) -> None:
         """The user wrote again: he unblocked the bot."""
-        if not await self.is_blocked(chat_id):
-            return
-        self._blocked.discard(chat_id)
-        self._known.add(chat_id)
-        await chat_row(self.sessions, chat_id, blocked_at=None)
+        if await self.is_blocked(chat_id):
+            await chat_row(self.sessions, chat_id, blocked_at=None)
 
 
 def _surely_not_sent(error: TelegramNetworkError | TelegramServerError) -> bool:
