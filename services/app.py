@@ -46,7 +46,11 @@ class Health(BaseModel):
 def build_backend(
     settings: Settings, *, clock: Clock = system_clock, sms: SmsGateway | None = None
 ) -> Backend:
-    engine = create_engine(settings.resolved_database_url)
+    engine = create_engine(
+        settings.resolved_database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     return Backend(
         settings=settings,
         engine=engine,

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; a SQLite file under data_dir when unset."
     )
+    # PostgreSQL connections a process may open: its pool, and beyond it for a burst. Every worker,
+    # scheduler and command opens its own: keep their sum below the server's max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(
         default="",

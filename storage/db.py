@@ -14,8 +14,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; for SQLite the file's folder is created and foreign keys are enforced.
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, **kwargs: Any) -> AsyncEngine:
+    """An async engine; for SQLite the file's folder is created and foreign keys are enforced. On
+    PostgreSQL at most `pool_size` + `max_overflow` connections are open at once.
 
     Statement parameters are kept out of error messages: they hold ID numbers and phones, and
     errors end up in logs."""
@@ -39,8 +40,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    return create_async_engine(url, **kwargs)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
