@@ -222,6 +222,10 @@ def create_assistant_app(
         profile=BackendProfile(to_backend, service_key(backend.settings.secret_key)).lines,
     )
     app.include_router(console_router(StaffAccounts(backend.engine), desk, backend.now))
+    if telegram is not None:
+        telegram.left = desk.trainee_left  # a trainee who blocks the bot leaves his hand-off
+    if wechat is not None:
+        wechat.left = desk.trainee_left  # one who unfollows, likewise
     topics: TelegramTopics | None = None
     if telegram is not None and settings.telegram_staff_chat:
         topics = TelegramTopics(

@@ -7,13 +7,17 @@ it into its platform's calls. Conversations are keyed `<channel>:<platform chat 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.runtime.assistant import UserMessage
 
-__all__ = ["Answer", "OutputChannel", "UserMessage", "conversation_id", "split_conversation_id"]
+__all__ = ["Answer", "Left", "OutputChannel", "UserMessage", "conversation_id", "split_conversation_id"]
 
 Answer = dict[str, Any]
+# Told the conversation of a trainee the platform says can no longer be reached (he blocked the bot,
+# unfollowed the account): bot/handoff ends a hand-off staff would otherwise wait on.
+Left = Callable[[str], Awaitable[None]]
 
 
 class OutputChannel(Protocol):

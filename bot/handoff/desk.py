@@ -25,7 +25,7 @@ from bot.handoff import texts
 from bot.handoff.accounts import Staff, audit_row
 from bot.handoff.errors import recent_errors
 from bot.handoff.masking import mask_text
-from bot.handoff.status import ASSIGNED, CHATWOOT, WAITING, WITH_STAFF, ConversationStatus
+from bot.handoff.status import ASSIGNED, CHATWOOT, WAITING, WITH_STAFF, ConversationStatus, Farewell
 from storage.models import (
     ConversationEvent,
     Handoff,
@@ -39,6 +39,8 @@ log = structlog.get_logger(__name__)
 CONTEXT_LINES = 20  # what the trainee and the assistant said before the hand-off
 MAX_REPLY = 1000
 TRAINEE_BLOCKED = "学员已屏蔽机器人，对话自动结束"
+# Why a trainee can no longer read his chat, by channel: what a hand-off he left shows staff.
+TRAINEE_GONE = {"telegram": TRAINEE_BLOCKED, "wechat": "学员已取消关注公众号，对话自动结束"}
 Profile = Callable[[str], Awaitable[list[str]]]
 
 
@@ -86,10 +88,12 @@ class Desk:
         self.replies = replies
         self.profile = profile
 
-    async def _audit(self, staff: Staff, action: str, handoff_id: int, detail: str = "") -> None:
+    async def _audit(self, staff: Staff | None, action: str, handoff_id: int, detail: str = "") -> None:
+        """One audit row; no staff member for what the trainee's side did."""
+        staff_id = staff.id if staff is not None else None
         async with self.engine.begin() as conn:
             await conn.execute(
-                audit_row(staff.id, action, now=self.clock(), handoff_id=handoff_id, detail=detail)
+                audit_row(staff_id, action, now=self.clock(), handoff_id=handoff_id, detail=detail)
             )
 
     def _visible(self, staff: Staff) -> Any:
@@ -263,10 +267,30 @@ class Desk:
     async def close(self, staff: Staff, handoff_id: int, note: str) -> None:
         """End the hand-off with a note; the assistant has the chat again and says so."""
         await self._assigned_to_me(staff, handoff_id)
-        note = note.strip()[:500]
-        if await self.status.close(handoff_id, note, now=self.clock(), farewell=self._farewell) is None:
+        if not await self._close(handoff_id, note.strip()[:500], staff, farewell=self._farewell):
             raise DeskError(409, "这个对话已经结束了")
+
+    async def trainee_left(self, sender_id: str) -> None:
+        """The trainee can no longer read his chat (he blocked the bot, unfollowed the account): a
+        hand-off waiting for staff or held by them ends as staff end it, audit row included, its note
+        saying why, so nobody waits for him or writes into the void. No farewell: it could not reach
+        him. Should he come back, the assistant has the chat."""
+        async with self.engine.connect() as conn:
+            handoff_id = await conn.scalar(
+                select(Handoff.id).where(Handoff.sender_id == sender_id, Handoff.status.in_(WITH_STAFF))
+            )
+        if handoff_id is not None:
+            await self._close(handoff_id, TRAINEE_GONE[sender_id.partition(":")[0]], None)
+
+    async def _close(
+        self, handoff_id: int, note: str, staff: Staff | None, *, farewell: Farewell | None = None
+    ) -> bool:
+        """Through the conversation's status (its only writer), then the audit log; False when it was
+        closed already."""
+        if await self.status.close(handoff_id, note, now=self.clock(), farewell=farewell) is None:
+            return False
         await self._audit(staff, "close", handoff_id, detail=note)
+        return True
 
     async def _farewell(self, sender_id: str) -> None:
         with contextlib.suppress(ChatBlocked, UnknownChannel):  # closed all the same: nobody to tell

@@ -348,6 +348,20 @@ class Updates:
     def text(self, text: str) -> dict[str, Any]:
         return self._message(text=text)
 
+    def blocked(self) -> dict[str, Any]:
+        """The user blocked the bot: Telegram tells the bot it is now `kicked` from his chat."""
+        bot = {"id": 1, "is_bot": True, "first_name": "建培助手", "username": "jianpei_test_bot"}
+        return {
+            "update_id": self.fake.next_update_id(),
+            "my_chat_member": {
+                "chat": {"id": self.chat_id, "type": "private", "first_name": "学员"},
+                "from": {"id": self.chat_id, "is_bot": False, "first_name": "学员"},
+                "date": int(time.time()),
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+            },
+        }
+
     def press(self, data: str, message_id: int = 1) -> dict[str, Any]:
         user = {"id": self.chat_id, "is_bot": False, "first_name": "学员"}
         return {

@@ -25,7 +25,7 @@ from aiogram.methods import AnswerCallbackQuery, DeleteWebhook, GetUpdates, SetM
 from aiogram.types import BotCommand, Document, Message, PhotoSize, Update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Answer, conversation_id
+from bot.channels.base import Answer, Left, conversation_id
 from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.telegram.keyboards import Keyboards
 from bot.channels.telegram.output import NAME, ButtonKeys, TelegramOutput
@@ -79,6 +79,7 @@ class Leader(Protocol):
 class TelegramChannel(InboxWorker[int]):
     kind = "telegram_update"
     staff_room: StaffRoom | None = None
+    left: Left | None = None
 
     def __init__(
         self,
@@ -119,7 +120,10 @@ class TelegramChannel(InboxWorker[int]):
         update = Update.model_validate(data, context={"bot": self.bot})
         if update.my_chat_member is not None:
             if update.my_chat_member.new_chat_member.status == "kicked":
-                await self.sender.mark_blocked(str(update.my_chat_member.chat.id))
+                chat_id = str(update.my_chat_member.chat.id)
+                await self.sender.mark_blocked(chat_id)
+                if self.left is not None:
+                    await self.left(conversation_id(NAME, chat_id))
             return []
         if update.callback_query is not None:
             query = update.callback_query

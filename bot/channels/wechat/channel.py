@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wechatpy import events, messages
 from wechatpy.messages import BaseMessage
 
-from bot.channels.base import Answer
+from bot.channels.base import Answer, Left, conversation_id
 from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.wechat import xml
 from bot.channels.wechat.api import Tokens, WechatApi, WechatError
@@ -39,6 +39,7 @@ NO_PHOTO = "这张照片没有收到，请再发一次。"
 
 class WechatChannel(InboxWorker[str]):
     kind = "wechat_message"
+    left: Left | None = None
 
     def __init__(
         self, api: WechatApi, handle: Handler, inbox: Inbox[str], output: WechatOutput, followers: Followers
@@ -72,6 +73,8 @@ class WechatChannel(InboxWorker[str]):
         openid = str(message.source)
         if isinstance(message, events.UnsubscribeEvent):
             await self.followers.left(openid)
+            if self.left is not None:
+                await self.left(conversation_id(NAME, openid))
             return []
         await self.followers.back(openid)  # a follower who writes (or follows again) is here
         if isinstance(message, events.SubscribeEvent | events.SubscribeScanEvent):
