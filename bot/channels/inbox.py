@@ -173,12 +173,20 @@ class InboxWorker(ABC, Generic[K]):
 
     async def turn(self, chat: str, text: str, metadata: dict[str, Any]) -> list[Answer]:
         """The assistant's answers to one message of `chat`; an apology whatever broke inside."""
-        sender_id = conversation_id(self.name, chat)
+        return await self.turn_of(self.message(chat, text, metadata))
+
+    def message(self, chat: str, text: str, metadata: dict[str, Any]) -> UserMessage:
+        return UserMessage(text, conversation_id(self.name, chat), self.name, metadata)
+
+    async def turn_of(self, message: UserMessage) -> list[Answer]:
+        """`turn` for a message the channel keeps, to read what the turn marked on it afterwards."""
         try:
-            return await self.handle(UserMessage(text, sender_id, self.name, metadata))
+            return await self.handle(message)
         except Exception as exc:
             error_id = secrets.token_hex(4)
-            log.error("turn_failed", error_id=error_id, chat=chat_tag(sender_id), error=type(exc).__name__)
+            log.error(
+                "turn_failed", error_id=error_id, chat=chat_tag(message.sender_id), error=type(exc).__name__
+            )
             return [{"text": f"{APOLOGY}（错误编号 {error_id}）"}]
 
     async def take(self, key: K, chat: str | None, body: str) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.runtime.dialogue import Dialogue
 from bot.runtime.domain import REQUESTED_SLOT, Domain
 from bot.runtime.executor import ActionRunner
+from bot.runtime.redaction import typed_password
 from bot.runtime.responses import render
 from bot.runtime.rules import RuleBook
 from bot.runtime.store import TrackerStore
@@ -45,6 +46,9 @@ class UserMessage:
     sender_id: str
     channel: str = "rest"
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Set by the turn: the text was a password put into its slot. History keeps it starred; a channel
+    # whose platform lets the bot delete the trainee's message (Telegram) takes it out of his chat.
+    typed_password: bool = False
 
 
 class Custody(Protocol):
@@ -101,6 +105,7 @@ class Assistant:
             self._maybe_start_session(tracker)
             answers = await self._turn(tracker, message, waiting=waiting)
             events = list(tracker.new_events)
+            message.typed_password = typed_password(events)
             async with self.store.writing() as conn:
                 await self.store.save(tracker, channel=message.channel, now=self.clock(), conn=conn)
                 said = await self.custody.record(message.sender_id, events, now=self.clock(), conn=conn)

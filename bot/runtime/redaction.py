@@ -48,6 +48,20 @@ def _passwords(events: list[dict[str, Any]]) -> set[str]:
     return found | {match.group("code") for match in payloads if match}
 
 
+def typed_password(events: list[dict[str, Any]]) -> bool:
+    """Whether the trainee's message of this turn was itself a password, put whole into its slot: the
+    history stars it, and a channel whose platform can take his message back out of the chat does so.
+    A link code comes inside a payload, never as the message's own text, so it does not count."""
+    said = {str(event.get("text") or "").strip() for event in events if event.get("event") == "user"}
+    return any(
+        event.get("event") == "slot"
+        and event.get("name") in PASSWORD_SLOTS
+        and event.get("value")
+        and event.get("value") in said
+        for event in events
+    )
+
+
 def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
     """The turn's secrets as the trainee typed them: ID, phone and code entities (their value and the
     span of text they came from), and what the message put into a secret slot. Longest first."""

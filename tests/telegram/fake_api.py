@@ -3,7 +3,8 @@ it through JIANPEI_TELEGRAM_API_BASE exactly as to api.telegram.org.
 
 It records every call (method, chat, fields, uploaded files), keeps updates for getUpdates (honouring
 offset and timeout) or delivers them to a webhook with the secret header (redelivering on non-2xx),
-serves files for getFile, opens forum topics (a deleted one refuses messages), can enforce Telegram's
+serves files for getFile, opens forum topics (a deleted one refuses messages), deletes messages it
+knows of in a chat (the bot's and the user's; any other id answers 400), can enforce Telegram's
 pace (30 messages/s overall, one per second per chat) and can be told to answer the next call of a
 method with 429 + retry_after, 403, 500 or no answer."""
 
@@ -70,6 +71,7 @@ class FakeTelegram:
         self._faults: dict[str, deque[Fault]] = {}
         self.topics: dict[tuple[str, int], str] = {}  # forum topics: (chat, thread) -> name
         self.deleted_topics: set[tuple[str, int]] = set()
+        self.messages: set[tuple[str, int]] = set()  # (chat, message_id) that deleteMessage may delete
         self._hung = asyncio.Event()  # set at stop: hung calls end then
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -112,6 +114,24 @@ class FakeTelegram:
     def delete_topic(self, chat_id: str | int, thread_id: int) -> None:
         """A member deleted the forum topic: sending into it answers 400 message thread not found."""
         self.deleted_topics.add((str(chat_id), thread_id))
+
+    def new_message(self, chat_id: str | int) -> int:
+        """A user's message in his chat: its id from the same sequence as the bot's, as in one chat."""
+        message_id = next(self._ids)
+        self.messages.add((str(chat_id), message_id))
+        return message_id
+
+    def forget(self, chat_id: str | int, message_id: int) -> None:
+        """The message can no longer be deleted (older than 48 hours, deleted already): 400."""
+        self.messages.discard((str(chat_id), message_id))
+
+    def deleted(self, chat_id: str | int) -> list[int]:
+        """The ids deleteMessage was asked for in the chat, whatever the answer."""
+        return [
+            int(c.fields["message_id"])
+            for c in self.calls
+            if c.method == "deleteMessage" and c.chat_id == str(chat_id)
+        ]
 
     def sent(self, chat_id: str | int | None = None, *, ok_only: bool = True) -> list[Call]:
         return [
@@ -215,9 +235,13 @@ class FakeTelegram:
         if handler is None:
             call.status = 404
             return _error(404, "Not Found")
-        if call.method == "getUpdates":
-            return _ok(await handler(call))
-        return _ok(handler(call))
+        try:
+            if call.method == "getUpdates":
+                return _ok(await handler(call))
+            return _ok(handler(call))
+        except Refused as refused:
+            call.status = refused.status
+            return _error(refused.status, refused.description)
 
     def _within_pace(self, call: Call) -> bool:
         now = call.at
@@ -233,7 +257,11 @@ class FakeTelegram:
 
     def _message(self, call: Call, **content: Any) -> dict[str, Any]:
         chat_id = int(call.fields["chat_id"])
-        call.message_id = int(call.fields.get("message_id") or next(self._ids))
+        if call.fields.get("message_id") is None:  # a new message, not an edit
+            call.message_id = next(self._ids)
+            self.messages.add((str(chat_id), call.message_id))
+        else:
+            call.message_id = int(call.fields["message_id"])
         return {
             "message_id": call.message_id,
             "date": int(time.time()),
@@ -276,6 +304,13 @@ class FakeTelegram:
     def _api_editMessageReplyMarkup(self, call: Call) -> dict[str, Any]:
         return self._message(call, text="")
 
+    def _api_deleteMessage(self, call: Call) -> bool:
+        message = (str(call.chat_id), int(call.fields["message_id"]))
+        if message not in self.messages:
+            raise Refused(400, "Bad Request: message to delete not found")
+        self.messages.discard(message)
+        return True
+
     def _api_sendMessage(self, call: Call) -> dict[str, Any]:
         return self._message(call, text=call.fields.get("text", ""))
 
@@ -314,6 +349,15 @@ class FakeTelegram:
         return web.Response(body=self.files[file_id], content_type="image/jpeg")
 
 
+class Refused(Exception):
+    """A call Telegram answers with an error of its own (not one a test asked for with `fail`)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
@@ -331,13 +375,12 @@ class Updates:
     def __init__(self, fake: FakeTelegram, chat_id: int = 5001) -> None:
         self.fake = fake
         self.chat_id = chat_id
-        self._ids = itertools.count(1)
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
             "update_id": self.fake.next_update_id(),
             "message": {
-                "message_id": next(self._ids),
+                "message_id": self.fake.new_message(self.chat_id),
                 "date": int(time.time()),
                 "chat": {"id": self.chat_id, "type": "private", "first_name": "学员"},
                 "from": {"id": self.chat_id, "is_bot": False, "first_name": "学员"},

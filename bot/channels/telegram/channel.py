@@ -29,6 +29,7 @@ from bot.channels.base import Answer, Left, conversation_id
 from bot.channels.inbox import Handler, Inbox, InboxWorker, Table
 from bot.channels.telegram.keyboards import Keyboards
 from bot.channels.telegram.output import NAME, ButtonKeys, TelegramOutput
+from bot.channels.telegram.passwords import take_back
 from bot.channels.telegram.sender import ChatBlocked, Sender, SendUncertain
 from bot.runtime.logid import chat_tag
 from storage.models import TelegramUpdate
@@ -148,7 +149,11 @@ class TelegramChannel(InboxWorker[int]):
         await self.sender.unblock(chat_id)
         await self.output.keyboards.retire(chat_id)  # the trainee wrote instead of pressing
         if message.text is not None:
-            return await self.turn(chat_id, _command(message.text), {})
+            said = self.message(chat_id, _command(message.text), {})
+            answers = await self.turn_of(said)
+            if said.typed_password:
+                answers.append(await take_back(self.bot, chat_id, message.message_id))
+            return answers
         picture = _picture(message)
         if picture is None:
             return [{"text": NOT_IMAGE if message.document is not None else NOT_UNDERSTOOD}]
