@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.app import create_app
@@ -101,9 +102,26 @@ async def backend(
     await empty_all_tables(migrated_engine)
 
 
+_apps: dict[tuple[object, ...], FastAPI] = {}
+
+
+def backend_app(backend: Backend) -> FastAPI:
+    """The backend app for this test's backend. FastAPI prepares an app's routes on its first request
+    (about a quarter of a second of CPU, most of a short test), so one app per database and body limits
+    serves every test of the worker; each test hands it its own backend (settings, clock, SMS outbox),
+    which the routes read from `app.state.backend` on every request."""
+    settings = backend.settings
+    key = (backend.engine, settings.max_json_bytes, settings.max_csv_bytes)
+    if key not in _apps:
+        _apps[key] = create_app(backend)
+    app = _apps[key]
+    app.state.backend = backend
+    return app
+
+
 @pytest.fixture
 async def client(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(backend)
+    app = backend_app(backend)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://jianpei.test") as http:
         yield http
