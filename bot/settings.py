@@ -20,7 +20,9 @@ class AssistantSettings(BaseSettings):
     telegram_webhook_secret: str | None = None  # sent by Telegram with every webhook delivery
     telegram_mode: Literal["webhook", "polling", "off"] = "webhook"  # how updates come in
     telegram_api_base: str | None = None  # another Bot API server (a local one); unset: Telegram's
-    telegram_rate: float = 30.0  # messages per second over all Telegram chats
+    # messages per second over all Telegram chats: Telegram's limit is about 30; half a message
+    # less leaves its one-second window room for the network's jitter
+    telegram_rate: float = 29.5
     telegram_chat_rate: float = 1.0  # messages per second into one Telegram chat
     telegram_send_timeout: int = 30  # seconds a send may take before it counts as perhaps arrived
     telegram_lease_seconds: float = 120.0  # an update left unfinished this long is taken up again
