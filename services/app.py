@@ -17,7 +17,7 @@ from services.chatlinks.api import router as chatlinks_router
 from services.clock import Clock, system_clock
 from services.context import Backend
 from services.documents.api import router as documents_router
-from services.errors import ERROR_RESPONSES, database_unreachable, install_error_handlers
+from services.errors import JSON_ERROR_RESPONSES, database_unreachable, install_error_handlers
 from services.learning import router as learning_router
 from services.limits import BodySizeLimit
 from services.notices.api import admin_router as broadcasts_router
@@ -79,7 +79,7 @@ def create_app(
         version=VERSION,
         description="管理系统 (registry) and 继续教育平台 (learning) of the certificate-renewal process.",
         lifespan=lifespan,
-        responses=ERROR_RESPONSES,
+        responses=JSON_ERROR_RESPONSES,  # the HTML verification page declares its own
         docs_url=None,
         redoc_url=None,
     )

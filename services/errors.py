@@ -78,25 +78,37 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+_ERRORS = {
+    400: "bad request",
+    401: "not logged in, or the login expired",
+    403: "not allowed",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflicts with what is stored",
+    410: "gone: expired or used up",
+    413: "request body too large",
+    422: "invalid input",
+    423: "locked for a while",
+    429: "too many requests",
+    500: "unexpected failure (with an error id)",
+    503: "the database is unreachable",
+}
 # Declared on every route, so the OpenAPI description says what an error looks like.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     # an error is JSON even where the route itself answers HTML (the verification page)
     status: {"model": ErrorBody, "description": description, "content": {"application/json": {}}}
-    for status, description in {
-        400: "bad request",
-        401: "not logged in, or the login expired",
-        403: "not allowed",
-        404: "not found",
-        405: "method not allowed",
-        409: "conflicts with what is stored",
-        410: "gone: expired or used up",
-        413: "request body too large",
-        422: "invalid input",
-        423: "locked for a while",
-        429: "too many requests",
-        500: "unexpected failure (with an error id)",
-        503: "the database is unreachable",
-    }.items()
+    for status, description in _ERRORS.items()
+}
+# The same description for routes that answer JSON, with the model named once: FastAPI builds a
+# validator for every model of every route when an app answers its first request, and thirteen per
+# route were most of that time (for each app a test builds, or a worker process starts).
+JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    | ({"model": ErrorBody} if status == 400 else {})
+    for status, description in _ERRORS.items()
 }
 
 

@@ -25,7 +25,7 @@ from services.documents.links import DownloadLink, download_link, read_download_
 from services.documents.proof_pdf import render_training_proof
 from services.documents.schemas import ECertificateOut, ProofOut, RevocationIn, RevocationOut, VerifiedOut
 from services.documents.verification import STATUS_WORDS, look_up, not_found_page, page
-from services.errors import AppError
+from services.errors import ERROR_RESPONSES, AppError
 from services.learning.accounts import SYSTEM as LEARNING
 from services.registry.accounts import SYSTEM as REGISTRY
 from services.security import authenticated_person, require_admin
@@ -185,7 +185,7 @@ public = APIRouter(tags=["公开 public"])
 
 
 @public.head("/verify/{code}", response_class=HTMLResponse, include_in_schema=False)
-@public.get("/verify/{code}", response_class=HTMLResponse)
+@public.get("/verify/{code}", response_class=HTMLResponse, responses=ERROR_RESPONSES)  # errors are JSON
 async def verify_page(code: str, backend: BackendDep) -> HTMLResponse:
     """The page behind a document's QR code."""
     verified = await look_up(backend, code)
