@@ -10,6 +10,9 @@ import yaml
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 REQUESTED_SLOT = "requested_slot"
+# libyaml's safe loader when PyYAML has it: the same data about ten times faster than the pure-Python
+# one, and every assistant app reads domain.yml and the rules again (a test builds one per test).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def _intent_name(entry: Any) -> str:
 
 
 def load_domain(path: Path = DOMAIN_FILE) -> Domain:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506 (safe)
     forms = {
         name: list((spec or {}).get("required_slots", [])) for name, spec in (raw.get("forms") or {}).items()
     }

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from bot.runtime.domain import SAFE_LOADER
+
 RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "rules.yml"
 
 
@@ -37,7 +39,7 @@ def _loop_condition(condition: list[dict[str, Any]] | None) -> str | None:
 
 
 def load_rules(path: Path = RULES_FILE) -> list[Rule]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}  # noqa: S506 (safe)
     rules = []
     for spec in data.get("rules") or []:
         steps = spec.get("steps") or []
