@@ -45,7 +45,7 @@ from nlu import Interpreter
 from services.app import build_backend, create_app
 from services.chatlinks.keys import service_key
 from services.context import Backend
-from services.errors import ERROR_RESPONSES, install_error_handlers
+from services.errors import JSON_ERROR_RESPONSES, install_error_handlers
 from services.limits import BodySizeLimit
 from services.settings import get_settings
 from services.slow_bodies import BodyDeadline
@@ -195,7 +195,7 @@ def create_assistant_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        responses=ERROR_RESPONSES,
+        responses=JSON_ERROR_RESPONSES,
     )
     app.state.backend = backend
     app.state.handle = handler
