@@ -27,13 +27,10 @@ def serve(
         1, min=1, help="工作进程数，多于 1 个需要 PostgreSQL / worker processes; more than 1 needs PostgreSQL"
     ),
 ) -> None:
-    # The server's dependencies are imported here, so other commands start without them.
-    import uvicorn
-
-    from bot.app import create_assistant_app
+    # The server's dependencies are imported here, so other commands start without them, and only
+    # once the settings and the port are known good: a refusal is said at once, not after seconds.
     from bot.cli.common import load_settings
     from bot.settings import AssistantSettings
-    from services.logging import configure_logging
 
     taken = port_taken(host, port)
     if taken:
@@ -41,8 +38,17 @@ def serve(
         raise typer.Exit(1)
     base = f"http://{host}:{port}"
     settings = server_settings(load_settings(say_secret=True), base)
-    configure_logging(settings.env)
     assistant = AssistantSettings()
+    refused = several_workers_refused(settings, assistant) if workers > 1 else None
+    if refused:
+        typer.echo(refused, err=True)
+        raise typer.Exit(2)
+    import uvicorn
+
+    from bot.app import create_assistant_app
+    from services.logging import configure_logging
+
+    configure_logging(settings.env)
     dialogue = f"外部 Rasa external Rasa: {assistant.rasa_url}" if assistant.rasa_url else "内置 embedded"
     announce_when_up(
         base,
@@ -65,10 +71,6 @@ def serve(
     if workers == 1:
         uvicorn.run(create_assistant_app(), **options)
         return
-    refused = several_workers_refused(settings, assistant)
-    if refused:
-        typer.echo(refused, err=True)
-        raise typer.Exit(2)
     # Each worker builds the app anew from the environment: it must see the links this one chose,
     # and find the NLU model trained (here, once) instead of training it side by side.
     os.environ["JIANPEI_PUBLIC_URL"] = settings.public_url
