@@ -64,7 +64,6 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-
     def _limit(self, content_type: str) -> int:
         if content_type.startswith("multipart/"):
             return self.upload_limit

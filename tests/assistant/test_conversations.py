@@ -19,6 +19,7 @@ ON_RASA = os.environ.get(ENGINE_VARIABLE) == "rasa"
 # Under Rasa, a story of an embedded-only behaviour is left out by its own metadata (README lists why).
 STORIES = [s for s in load_stories() if not ON_RASA or "rasa" in s.engines]
 
+
 @pytest.fixture(scope="session")
 async def rasa_actions(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
     """`jianpei actions` for the whole Rasa run (the secret is the test backends' own); nothing in
