@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram.sender import Sender
 from bot.handoff.accounts import Staff
-from bot.handoff.desk import Desk, DeskError
+from bot.handoff.desk import TRAINEE_GONE, Desk, DeskError
 from bot.handoff.masking import mask_text
 from bot.handoff.status import CLOSED, WITH_STAFF
 from storage.models import Handoff, HandoffMessage, HandoffTopic, StaffMember
@@ -283,7 +283,7 @@ class TelegramTopics:
             if not claimed.rowcount or thread_id is None:
                 continue
             with contextlib.suppress(TelegramAPIError):  # a topic deleted meanwhile has nothing to close
-                await self._send(thread_id, f"对话已结束：{mask_text(note or '')}。学员回到自动助手。")
+                await self._send(thread_id, _ending(note))
                 await self.pace.slot()
                 await self.sender.call(
                     self.chat_id, CloseForumTopic(chat_id=self.chat_id, message_thread_id=thread_id)
@@ -410,3 +410,11 @@ def _summary(lines: list[tuple[str, bool]]) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _ending(note: str | None) -> str:
+    """The topic's last line: staff's closing note, and that the assistant has the chat again — but
+    a trainee who blocked the bot or unfollowed is with no one, and the line says only that."""
+    if note in TRAINEE_GONE.values():
+        return f"对话已结束：{note}。"
+    return f"对话已结束：{mask_text(note or '')}。学员回到自动助手。"

@@ -124,7 +124,7 @@ async def test_blocking_the_bot_while_waiting_ends_the_hand_off_without_a_word_t
     await trainee.send(trainee.updates.blocked())
     await app.state.topics.sync()
     assert [c for c in tg.calls[before:] if c.chat_id == str(trainee.chat_id)] == []  # not even tried
-    assert topic_posts(tg)[-1].startswith("对话已结束：学员已屏蔽机器人")
+    assert topic_posts(tg)[-1] == "对话已结束：学员已屏蔽机器人，对话自动结束。"
     assert any(c.method == "closeForumTopic" for c in tg.calls[before:])
 
     staff = await console(app, backend, "zhang", "supervisor")
@@ -163,7 +163,7 @@ async def test_unfollowing_while_staff_hold_the_chat_ends_it_for_them_too(
         await staff.aclose()
     assert len(wx.sent(OPENID)) == before
     await app.state.topics.sync()
-    assert topic_posts(tg)[-1].startswith("对话已结束：学员已取消关注公众号")
+    assert topic_posts(tg)[-1] == "对话已结束：学员已取消关注公众号，对话自动结束。"
     actions = [(action, by is None) for action, by, _detail in await audit(backend)]
     assert actions == [("claim", False), ("reply", False), ("close", True)]
 
