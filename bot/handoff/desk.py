@@ -247,10 +247,11 @@ class Desk:
         row = await self._assigned_to_me(staff, handoff_id)
         try:
             await self.outbound.send(row.sender_id, [texts.from_staff(text)])
-        except ChatBlocked:
-            await self.status.close(handoff_id, TRAINEE_BLOCKED, now=self.clock())
+        except ChatBlocked:  # he left without the platform telling us: ended as if it had
             await self._audit(staff, "reply_failed", handoff_id, detail="blocked")
-            raise DeskError(410, "学员已屏蔽机器人，对话已自动结束") from None
+            note = TRAINEE_GONE.get(row.sender_id.partition(":")[0], TRAINEE_BLOCKED)
+            await self._close(handoff_id, note, None)
+            raise DeskError(410, f"{note}，回复没有送达") from None
         except UnknownChannel:
             raise DeskError(503, "这个学员用的渠道现在没有开通，发不出去") from None
         except SendUncertain:

@@ -171,6 +171,30 @@ async def test_unfollowing_while_staff_hold_the_chat_ends_it_for_them_too(
     assert "真实姓名" in await follower.say("我要注册")
 
 
+async def test_a_trainee_found_blocked_when_staff_answer_ends_the_hand_off_the_same_way(
+    app: FastAPI, backend: Backend, tg: FakeTelegram, trainee: TelegramUser
+) -> None:
+    """Telegram did not tell us he blocked the bot; the staff answer's 403 does."""
+    assert "您排在第一位" in await trainee.say("转人工")
+    handoff_id = await handoff_of(backend, trainee.conversation_id)
+    await app.state.topics.sync()
+    staff = await console(app, backend, "wang", "agent")
+    try:
+        assert (await staff.post(f"/staff/api/handoffs/{handoff_id}/claim")).status_code == 200
+        tg.fail("sendMessage", 403)
+        replied = await staff.post(f"/staff/api/handoffs/{handoff_id}/reply", json={"text": "您好"})
+        assert replied.status_code == 410
+        assert replied.json()["error"]["message"] == "学员已屏蔽机器人，对话自动结束，回复没有送达"
+        detail = (await staff.get(f"/staff/api/handoffs/{handoff_id}")).json()
+    finally:
+        await staff.aclose()
+    assert detail["status"] == "closed" and detail["note"] == "学员已屏蔽机器人，对话自动结束"
+    actions = [(action, by is None) for action, by, _detail in await audit(backend)]
+    assert actions == [("claim", False), ("reply_failed", False), ("close", True)]
+    await app.state.topics.sync()
+    assert topic_posts(tg)[-1] == "对话已结束：学员已屏蔽机器人，对话自动结束。"
+
+
 async def test_leaving_without_a_hand_off_changes_nothing(
     app: FastAPI,
     backend: Backend,
