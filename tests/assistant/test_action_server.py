@@ -111,3 +111,66 @@ async def test_rasa_sdk_action_server_runs_our_actions(
     assert {"action_list_certificates", "validate_registration_form", "action_handoff"} <= {
         a["name"] for a in actions
     }
+
+
+async def test_jianpei_actions_hands_the_telegram_token_from_env_file_to_its_actions(
+    backend: Backend, interpreter: Interpreter, tmp_path: Path
+) -> None:
+    """An operator keeps the bot's token in `.env`, not in the shell: the link action of a standalone
+    action server still knows the bot (asks Telegram's getMe) and gives a bound web chat its link."""
+    from tests.telegram.fake_api import TOKEN, FakeTelegram
+
+    telegram = FakeTelegram()
+    await telegram.start()
+    app = create_assistant_app(backend, AssistantSettings(_env_file=None), interpreter)  # type: ignore[call-arg]
+    try:
+        async with uvicorn_serving(app) as backend_url:
+            await load_demo_data(backend)
+            async with httpx.AsyncClient(base_url=backend_url) as http:
+                await bind_demo_trainee(http, backend, "web:env-file")
+            (tmp_path / ".env").write_text(
+                f"JIANPEI_TELEGRAM_TOKEN={TOKEN}\nJIANPEI_TELEGRAM_API_BASE={telegram.base}\n"
+                f"JIANPEI_BACKEND_URL={backend_url}\nJIANPEI_SECRET_KEY={backend.settings.secret_key}\n"
+                f"JIANPEI_DATA_DIR={backend.settings.data_dir}\nJIANPEI_ENV=test\n"
+            )
+            environment = {k: v for k, v in os.environ.items() if not k.startswith("JIANPEI_")}
+            port = free_port()
+            process = await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).parent / "jianpei"),
+                "actions",
+                "--port",
+                str(port),
+                cwd=tmp_path,  # where its .env is
+                env=environment,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            try:
+                url = f"http://127.0.0.1:{port}"
+                async with httpx.AsyncClient(timeout=60) as http:
+                    for _attempt in range(600):
+                        try:
+                            if (await http.get(f"{url}/health")).status_code == 200:
+                                break
+                        except httpx.TransportError:
+                            await asyncio.sleep(0.1)  # readiness poll, as above
+                    domain = load_domain()
+                    tracker = DialogueTracker(sender_id="web:env-file", domain=domain)
+                    parse = {"text": "用Telegram继续", "intent": {"name": "telegram_link", "confidence": 1.0}}
+                    tracker.add(user_event({**parse, "entities": []}, ts=0.0, channel="web", metadata={}))
+                    call = {
+                        "next_action": "action_telegram_link",
+                        "sender_id": "web:env-file",
+                        "tracker": tracker.state(),
+                        "domain": domain.as_dict(),
+                        "version": RASA_VERSION,
+                    }
+                    answered = (await http.post(f"{url}/webhook", json=call)).json()
+            finally:
+                process.kill()
+                await process.wait()
+    finally:
+        await telegram.stop()
+    said = "\n".join(r.get("text") or "" for r in answered["responses"])
+    assert "https://t.me/" in said and "?start=" in said, said
+    assert [c.method for c in telegram.calls] == ["getMe"]
