@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bench._in_thread import in_thread
-from bench._server import database
+from bench._server import database, tree_cpu_seconds
 from services.notices import broadcasts
 from services.notices.manners import CHINA
 from storage.db import create_engine, session_factory
@@ -91,12 +91,6 @@ def peak_memory_mb(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far (it competes for the machine's cores)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run(kind: str, chats: int) -> str:
     with (
         database(kind) as url,
@@ -138,7 +132,7 @@ def run(kind: str, chats: int) -> str:
                         break
                 time.sleep(1)
             memory = peak_memory_mb(scheduler.pid)
-            cpu = cpu_seconds(scheduler.pid)
+            cpu = tree_cpu_seconds(scheduler.pid)
         finally:
             scheduler.terminate()
             scheduler.wait(timeout=60)

@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from bench._server import Figures, Served, database, serve_process
+from bench._server import Figures, Served, database, machine_busy_seconds, serve_process, tree_cpu_seconds
 from storage import migrate
 from storage.db import create_engine
 from storage.models import (
@@ -280,21 +280,6 @@ class Tally:
         return f"  refused reports: {dict(self.refused) or 0}   closed connections: {self.closed}"
 
 
-def _tree_cpu_seconds(pid: int) -> float:
-    """CPU time used so far by a process and its descendants (Linux /proc)."""
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        pending.extend(int(child) for child in children)
-    return total
-
-
 def _database_cpu_seconds(database: str) -> float:
     """CPU time of the PostgreSQL backends serving `database` (their process titles name it)."""
     total = 0.0
@@ -309,13 +294,6 @@ def _database_cpu_seconds(database: str) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
-
-
-def _machine_busy_seconds() -> float:
-    """CPU time the whole machine spent busy so far (all processes, all cores)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def load(
@@ -363,16 +341,16 @@ async def load(
     await asyncio.gather(*(flat_out(i, time.perf_counter() + 2.0, warm) for i in range(len(learners))))
 
     latencies: list[float] = []
-    server_cpu, client_cpu = _tree_cpu_seconds(served.pid), time.process_time()
-    machine_cpu, database_cpu = _machine_busy_seconds(), _database_cpu_seconds(database)
+    server_cpu, client_cpu = tree_cpu_seconds(served.pid), time.process_time()
+    machine_cpu, database_cpu = machine_busy_seconds(), _database_cpu_seconds(database)
     begun = time.perf_counter()
     until = begun + FLAT_OUT_SECONDS
     await asyncio.gather(*(flat_out(i, until, latencies) for i in range(len(learners))))
     elapsed = time.perf_counter() - begun
     print(Figures("heartbeats, flat out", len(latencies), elapsed, latencies).line(), flush=True)
-    server_cpu = _tree_cpu_seconds(served.pid) - server_cpu
+    server_cpu = tree_cpu_seconds(served.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
-    machine_cpu = _machine_busy_seconds() - machine_cpu
+    machine_cpu = machine_busy_seconds() - machine_cpu
     database_cpu = _database_cpu_seconds(database) - database_cpu if kind == "postgresql" else 0.0
     others = max(0.0, machine_cpu - server_cpu - client_cpu - database_cpu)
     count = len(latencies)
