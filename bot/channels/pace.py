@@ -8,9 +8,9 @@ import asyncio
 import time
 
 from sqlalchemy import case, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import insert_unless_there
 from storage.models import SendPace
 
 
@@ -34,9 +34,8 @@ class SharedPace:
         async with self.sessions() as session, session.begin():
             ends = await session.scalar(move)
             if ends is None:  # the platform's first message on this database
-                dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-                first = dialect.insert(SendPace).values(name=self.name, next_at=now)
-                await session.execute(first.on_conflict_do_nothing(index_elements=["name"]))
+                first = insert_unless_there(session, SendPace, "name", name=self.name, next_at=now)
+                await session.execute(first)
                 ends = await session.scalar(move)
         assert ends is not None
         return float(ends) - span

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notices import manners
+from storage.db import insert_unless_there
 from storage.models import (
     ChatBinding,
     LearningAccount,
@@ -49,9 +49,7 @@ async def add_notice(
         "not_before": not_before or now,
         "created_at": now,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Notice).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await session.execute(statement)
+    result = await session.execute(insert_unless_there(session, Notice, "dedupe_key", **values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

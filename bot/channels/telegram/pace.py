@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import insert_unless_there
 from storage.models import SendPace, TelegramChat
 
 PACE = "telegram"
@@ -107,13 +107,10 @@ class TelegramPace:
                 return Claim(retry_at=await self._next_slot(now))
             claimed = await session.scalar(chat)
             if claimed is None:  # a chat never written to: its row, claimed, unless another made it
-                dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-                first = dialect.insert(TelegramChat).values(
-                    chat_id=chat_id, send_after=now + self.chat_interval
+                first = insert_unless_there(
+                    session, TelegramChat, "chat_id", chat_id=chat_id, send_after=now + self.chat_interval
                 )
-                claimed = await session.scalar(
-                    first.on_conflict_do_nothing(index_elements=["chat_id"]).returning(TelegramChat.chat_id)
-                )
+                claimed = await session.scalar(first.returning(TelegramChat.chat_id))
             if claimed is not None:
                 await session.commit()
                 self._next_any = float(next_any)
@@ -137,9 +134,7 @@ class TelegramPace:
             next_at = await session.scalar(select(SendPace.next_at).where(SendPace.name == PACE))
             if next_at is not None:
                 return float(next_at)
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            first = dialect.insert(SendPace).values(name=PACE, next_at=now)
-            await session.execute(first.on_conflict_do_nothing(index_elements=["name"]))
+            await session.execute(insert_unless_there(session, SendPace, "name", name=PACE, next_at=now))
         return now
 
 
