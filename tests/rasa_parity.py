@@ -34,6 +34,7 @@ from bot.settings import AssistantSettings
 from nlu import Interpreter
 from services.context import Backend
 from tests.assistant.stories import ENGINES, STORIES_FILE, last_turn
+from tests.served import until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_VARIABLE = (
@@ -123,15 +124,7 @@ async def action_server(data_dir: Path, secret_key: str) -> AsyncIterator[None]:
         *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
     try:
-        async with httpx.AsyncClient(timeout=60) as probe:
-            for _attempt in range(1200):
-                try:
-                    if (await probe.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)  # readiness poll: the action server is starting
-            else:
-                pytest.fail("jianpei actions did not start within two minutes")
+        await until_healthy(f"http://127.0.0.1:{port}", process)
         yield
     finally:
         process.terminate()

@@ -25,6 +25,7 @@ from services.context import Backend
 from services.registry.demo import load_demo_data
 from tests.assistant.stories import bind_demo_trainee
 from tests.assistant.test_end_to_end import uvicorn_serving
+from tests.served import until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,16 +66,7 @@ async def action_server(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            async with httpx.AsyncClient() as probe:
-                for _attempt in range(600):
-                    try:
-                        if (await probe.get(f"{url}/health")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        # Readiness poll: rasa_sdk logs "up and running" before it listens.
-                        await asyncio.sleep(0.1)
-                else:
-                    pytest.fail("the rasa_sdk action server did not start within a minute")
+            await until_healthy(url, process)  # rasa_sdk logs "up and running" before it listens
             yield url, backend_url
         finally:
             process.terminate()
@@ -147,13 +139,8 @@ async def test_jianpei_actions_hands_the_telegram_token_from_env_file_to_its_act
             )
             try:
                 url = f"http://127.0.0.1:{port}"
+                await until_healthy(url, process)
                 async with httpx.AsyncClient(timeout=60) as http:
-                    for _attempt in range(600):
-                        try:
-                            if (await http.get(f"{url}/health")).status_code == 200:
-                                break
-                        except httpx.TransportError:
-                            await asyncio.sleep(0.1)  # readiness poll, as above
                     domain = load_domain()
                     tracker = DialogueTracker(sender_id="web:env-file", domain=domain)
                     parse = {"text": "用Telegram继续", "intent": {"name": "telegram_link", "confidence": 1.0}}
