@@ -33,15 +33,20 @@ def _star(value: str) -> str:
     return _DIGIT.sub("*", value)
 
 
-def _passwords(events: list[dict[str, Any]]) -> set[str]:
-    found = {
+def _slot_values(events: Iterable[dict[str, Any]], names: frozenset[str]) -> set[str]:
+    """What the turn put into the slots `names` (text only, not empty)."""
+    return {
         event["value"]
         for event in events
         if event.get("event") == "slot"
-        and event.get("name") in PASSWORD_SLOTS
+        and event.get("name") in names
         and isinstance(event.get("value"), str)
         and event["value"]
     }
+
+
+def _passwords(events: list[dict[str, Any]]) -> set[str]:
+    found = _slot_values(events, PASSWORD_SLOTS)
     payloads = (
         LINK_CODE_IN_PAYLOAD.match(str(e.get("text") or "")) for e in events if e.get("event") == "user"
     )
@@ -53,26 +58,14 @@ def typed_password(events: list[dict[str, Any]]) -> bool:
     history stars it, and a channel whose platform can take his message back out of the chat does so.
     A link code comes inside a payload, never as the message's own text, so it does not count."""
     said = {str(event.get("text") or "").strip() for event in events if event.get("event") == "user"}
-    return any(
-        event.get("event") == "slot"
-        and event.get("name") in PASSWORD_SLOTS
-        and event.get("value")
-        and event.get("value") in said
-        for event in events
-    )
+    return bool(_slot_values(events, PASSWORD_SLOTS) & said)
 
 
 def _typed_secrets(events: Iterable[dict[str, Any]]) -> list[str]:
     """The turn's secrets as the trainee typed them: ID, phone and code entities (their value and the
     span of text they came from), and what the message put into a secret slot. Longest first."""
     events = list(events)
-    filled = {
-        event["value"]
-        for event in events
-        if event.get("event") == "slot"
-        and event.get("name") in SECRET_SLOTS
-        and isinstance(event.get("value"), str)
-    }
+    filled = _slot_values(events, SECRET_SLOTS)
     found: set[str] = set()
     for event in events:
         if event.get("event") != "user":
